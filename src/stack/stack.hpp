@@ -1,0 +1,127 @@
+// Stack: one instance of the protocol engine. It owns interfaces, routes, the ARP cache,
+// reassembly and sockets, and is driven by poll(now): it never reads a clock or blocks.
+// One thread per instance; nothing here is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "common/time.hpp"
+#include "phy/device.hpp"
+#include "stack/config.hpp"
+#include "stack/counters.hpp"
+#include "wire/addr.hpp"
+
+namespace ustack {
+
+using InterfaceId = std::uint32_t;
+using SocketId = std::uint32_t;
+
+template <class T>
+using SockResult = Result<T, std::errc>;  // errors with Linux errno meanings
+
+struct Endpoint {
+    wire::Ipv4Addr addr;
+    std::uint16_t port = 0;
+    friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+struct InterfaceConfig {
+    wire::Ipv4Cidr addr;                 // the stack's address and on-link prefix
+    std::optional<wire::MacAddr> mac;    // L2 only; default: locally administered, from seed
+    std::optional<std::uint32_t> mtu;    // default: the device's
+};
+
+// Readiness, as bits (like EPOLLIN/EPOLLOUT/EPOLLERR/EPOLLHUP).
+namespace events {
+inline constexpr std::uint32_t kReadable = 0x1;
+inline constexpr std::uint32_t kWritable = 0x4;
+inline constexpr std::uint32_t kError = 0x8;
+inline constexpr std::uint32_t kHangup = 0x10;
+}  // namespace events
+
+struct SocketEvent {
+    SocketId socket = 0;
+    std::uint32_t events = 0;
+};
+
+struct UdpReceived {
+    std::size_t size = 0;       // bytes copied into the caller's buffer
+    std::size_t full_size = 0;  // datagram size (> size when truncated)
+    Endpoint from;
+};
+
+struct PingReply {
+    wire::Ipv4Addr from;
+    std::uint16_t seq = 0;
+    std::uint8_t ttl = 0;
+    std::size_t size = 0;  // payload bytes copied into the caller's buffer
+};
+
+class Stack {
+public:
+    explicit Stack(StackConfig config = {});
+    ~Stack();
+    Stack(const Stack&) = delete;
+    Stack& operator=(const Stack&) = delete;
+
+    // --- set-up -------------------------------------------------------------------------------
+    // The device must outlive the stack. Adds the connected route for cfg.addr's prefix.
+    InterfaceId add_interface(phy::Device& device, InterfaceConfig cfg);
+    // A route to dest via gateway (nullopt: on-link) out of ifc. Longest prefix wins.
+    void add_route(wire::Ipv4Cidr dest, std::optional<wire::Ipv4Addr> gateway, InterfaceId ifc);
+    void set_default_gateway(wire::Ipv4Addr gateway, InterfaceId ifc);
+    wire::MacAddr interface_mac(InterfaceId ifc) const;
+    std::size_t interface_count() const;
+    phy::Device& interface_device(InterfaceId ifc);
+
+    // --- driving ------------------------------------------------------------------------------
+    // Reads what the devices have (bounded per device), processes it, runs due timers.
+    void poll(Instant now);
+    // Processes one frame as if it had arrived on ifc (poll() calls this; tests may too).
+    void on_frame(InterfaceId ifc, ByteSpan frame, const phy::FrameMeta& meta, Instant now);
+    // When poll() must next be called even if no device becomes readable.
+    Instant next_deadline() const;
+    Instant now() const;
+
+    // Sockets whose readiness changed since the last call (appended to out).
+    void take_events(std::vector<SocketEvent>& out);
+
+    // --- UDP ----------------------------------------------------------------------------------
+    SockResult<SocketId> udp_open();
+    SockResult<void> udp_bind(SocketId s, Endpoint local);        // port 0: ephemeral
+    SockResult<void> udp_connect(SocketId s, Endpoint remote);    // binds if unbound
+    SockResult<std::size_t> udp_send(SocketId s, ByteSpan data);  // connected sockets
+    SockResult<std::size_t> udp_sendto(SocketId s, ByteSpan data, Endpoint to);
+    // EAGAIN when empty. A pending ICMP error (ECONNREFUSED on connected sockets) is returned
+    // once, like Linux.
+    SockResult<UdpReceived> udp_recvfrom(SocketId s, MutableByteSpan buf);
+    SockResult<Endpoint> udp_local(SocketId s) const;
+    std::uint32_t udp_poll(SocketId s) const;  // current readiness bits
+    void udp_close(SocketId s);
+
+    // --- ICMP echo (like Linux ping sockets) ---------------------------------------------------
+    SockResult<SocketId> ping_open();  // picks an echo identifier
+    SockResult<void> ping_send(SocketId s, wire::Ipv4Addr dst, std::uint16_t seq,
+                               ByteSpan payload);
+    SockResult<PingReply> ping_recv(SocketId s, MutableByteSpan payload_buf);  // EAGAIN if none
+    void ping_close(SocketId s);
+
+    // --- observing ----------------------------------------------------------------------------
+    const StackCounters& counters() const;
+    // netstat -s style: "Ip:\n    InReceives: 12\n..." (counters that are zero included).
+    void print_counters(std::ostream& os) const;
+    const StackConfig& config() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ustack

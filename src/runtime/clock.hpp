@@ -1,0 +1,49 @@
+// Clocks for whoever drives a stack. The core never reads a clock: the event loop reads one of
+// these and hands the result to Stack::poll(now).
+#pragma once
+
+#include <chrono>
+
+#include "common/time.hpp"
+
+namespace ustack::runtime {
+
+class Clock {
+  public:
+    virtual ~Clock() = default;
+    virtual Instant now() const = 0;
+    // A virtual clock does not move while the loop waits: the loop jumps it to the next deadline
+    // instead of sleeping.
+    virtual bool is_virtual() const { return false; }
+    // Called by the loop when nothing is ready before `deadline` (virtual clocks only).
+    virtual void advance_to(Instant /*deadline*/) {}
+};
+
+// CLOCK_MONOTONIC (std::chrono::steady_clock on Linux), as nanoseconds since its own epoch.
+class MonotonicClock final : public Clock {
+  public:
+    Instant now() const override {
+        return std::chrono::duration_cast<Instant>(
+            std::chrono::steady_clock::now().time_since_epoch());
+    }
+};
+
+// Time that moves only when told: tests run a 60 s timeout in microseconds, repeatably.
+class VirtualClock final : public Clock {
+  public:
+    explicit VirtualClock(Instant start = Instant{0}) : now_(start) {}
+
+    Instant now() const override { return now_; }
+    bool is_virtual() const override { return true; }
+    void advance_to(Instant deadline) override {
+        if (deadline > now_) now_ = deadline;
+    }
+
+    void advance(Duration d) { now_ += d; }
+    void set(Instant t) { now_ = t; }
+
+  private:
+    Instant now_;
+};
+
+}  // namespace ustack::runtime

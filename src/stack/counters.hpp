@@ -12,19 +12,19 @@ struct LinkCounters {
     std::uint64_t rx_bytes = 0;
     std::uint64_t tx_frames = 0;
     std::uint64_t tx_bytes = 0;
-    std::uint64_t rx_malformed = 0;         // shorter than a link header
-    std::uint64_t rx_not_for_us = 0;        // Ethernet destination neither ours nor broadcast
+    std::uint64_t rx_malformed = 0;   // shorter than a link header
+    std::uint64_t rx_not_for_us = 0;  // Ethernet destination neither ours nor broadcast
     std::uint64_t rx_unknown_ethertype = 0;
-    std::uint64_t tx_errors = 0;            // device refused a frame
-    std::uint64_t tx_dropped = 0;           // device queue full
+    std::uint64_t tx_errors = 0;   // device refused a frame
+    std::uint64_t tx_dropped = 0;  // device queue full
 };
 
 struct IpCounters {
     std::uint64_t in_receives = 0;
-    std::uint64_t in_hdr_errors = 0;       // version, header length, total length, TTL
+    std::uint64_t in_hdr_errors = 0;  // version, header length, total length, TTL
     std::uint64_t in_csum_errors = 0;
     std::uint64_t in_truncated_pkts = 0;
-    std::uint64_t in_addr_errors = 0;      // not addressed to us
+    std::uint64_t in_addr_errors = 0;  // not addressed to us
     std::uint64_t in_unknown_protos = 0;
     std::uint64_t in_discards = 0;
     std::uint64_t in_delivers = 0;
@@ -36,9 +36,9 @@ struct IpCounters {
     std::uint64_t reasm_fails = 0;
     std::uint64_t reasm_timeout = 0;
     std::uint64_t reasm_overlaps = 0;
-    std::uint64_t reasm_overflows = 0;     // memory cap or datagram count reached
+    std::uint64_t reasm_overflows = 0;  // memory cap or datagram count reached
     std::uint64_t frag_oks = 0;
-    std::uint64_t frag_fails = 0;          // DF set and too big
+    std::uint64_t frag_fails = 0;  // DF set and too big
     std::uint64_t frag_creates = 0;
 };
 
@@ -73,8 +73,8 @@ struct ArpCounters {
     std::uint64_t in_malformed = 0;
     std::uint64_t out_requests = 0;
     std::uint64_t out_replies = 0;
-    std::uint64_t pending_drops = 0;       // queue full while resolving
-    std::uint64_t resolution_failures = 0; // no reply after arp_max_probes
+    std::uint64_t pending_drops = 0;        // queue full while resolving
+    std::uint64_t resolution_failures = 0;  // no reply after arp_max_probes
     std::uint64_t cache_evictions = 0;
 };
 

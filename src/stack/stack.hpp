@@ -33,9 +33,9 @@ struct Endpoint {
 };
 
 struct InterfaceConfig {
-    wire::Ipv4Cidr addr;                 // the stack's address and on-link prefix
-    std::optional<wire::MacAddr> mac;    // L2 only; default: locally administered, from seed
-    std::optional<std::uint32_t> mtu;    // default: the device's
+    wire::Ipv4Cidr addr;               // the stack's address and on-link prefix
+    std::optional<wire::MacAddr> mac;  // L2 only; default: locally administered, from seed
+    std::optional<std::uint32_t> mtu;  // default: the device's
 };
 
 // Readiness, as bits (like EPOLLIN/EPOLLOUT/EPOLLERR/EPOLLHUP).
@@ -65,7 +65,7 @@ struct PingReply {
 };
 
 class Stack {
-public:
+  public:
     explicit Stack(StackConfig config = {});
     ~Stack();
     Stack(const Stack&) = delete;
@@ -108,8 +108,7 @@ public:
 
     // --- ICMP echo (like Linux ping sockets) ---------------------------------------------------
     SockResult<SocketId> ping_open();  // picks an echo identifier
-    SockResult<void> ping_send(SocketId s, wire::Ipv4Addr dst, std::uint16_t seq,
-                               ByteSpan payload);
+    SockResult<void> ping_send(SocketId s, wire::Ipv4Addr dst, std::uint16_t seq, ByteSpan payload);
     SockResult<PingReply> ping_recv(SocketId s, MutableByteSpan payload_buf);  // EAGAIN if none
     void ping_close(SocketId s);
 
@@ -119,7 +118,7 @@ public:
     void print_counters(std::ostream& os) const;
     const StackConfig& config() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

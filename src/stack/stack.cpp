@@ -1,0 +1,215 @@
+#include "stack/stack.hpp"
+
+#include <algorithm>
+#include <ostream>
+#include <string>
+
+#include "net/ip_layer.hpp"
+#include "net/ping_sockets.hpp"
+#include "udp/udp_layer.hpp"
+#include "wire/ipv4.hpp"
+
+namespace ustack {
+
+struct Stack::Impl {
+    explicit Impl(StackConfig c)
+        : cfg(c),
+          ip(cfg, counters, cfg.seed),
+          udp(cfg, counters.udp, ip, cfg.seed),
+          ping(ip, cfg.ping_recv_queue_packets, cfg.seed >> 16) {
+        ip.set_transport(wire::kIpProtoUdp, &udp);
+        ip.set_echo_reply_handler(&ping);
+        udp.set_ready_callback(&Impl::on_ready, this);
+        ping.set_ready_callback(&Impl::on_ready, this);
+    }
+
+    static void on_ready(void* ctx, SocketId id, std::uint32_t ev) {
+        static_cast<Impl*>(ctx)->events.push_back(SocketEvent{id, ev});
+    }
+
+    StackConfig cfg;
+    StackCounters counters;
+    net::IpLayer ip;
+    udp::UdpLayer udp;
+    net::PingSockets ping;
+    std::vector<SocketEvent> events;
+    Instant now{};
+    SocketId next_socket = 1;
+};
+
+namespace {
+wire::MacAddr mac_from_seed(std::uint64_t seed, std::uint32_t ifc) {
+    std::uint64_t x = seed + 0x9e3779b97f4a7c15ull * (ifc + 1);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    wire::MacAddr m;
+    for (int i = 0; i < 6; ++i)
+        m.bytes[i] = static_cast<std::uint8_t>(x >> (8 * i));
+    m.bytes[0] = static_cast<std::uint8_t>((m.bytes[0] & 0xfe) | 0x02);  // local, unicast
+    return m;
+}
+}  // namespace
+
+Stack::Stack(StackConfig config) : impl_(std::make_unique<Impl>(config)) {}
+Stack::~Stack() = default;
+
+InterfaceId Stack::add_interface(phy::Device& device, InterfaceConfig cfg) {
+    auto idx = static_cast<InterfaceId>(impl_->ip.interface_count());
+    wire::MacAddr mac = cfg.mac.value_or(mac_from_seed(impl_->cfg.seed, idx));
+    return impl_->ip.add_interface(device, cfg.addr, mac, cfg.mtu.value_or(device.caps().mtu));
+}
+
+void Stack::add_route(wire::Ipv4Cidr dest, std::optional<wire::Ipv4Addr> gateway, InterfaceId ifc) {
+    impl_->ip.routes().add(
+        net::RouteEntry{wire::Ipv4Cidr{dest.network(), dest.prefix_len}, gateway, ifc});
+}
+
+void Stack::set_default_gateway(wire::Ipv4Addr gateway, InterfaceId ifc) {
+    add_route(wire::Ipv4Cidr{wire::Ipv4Addr{}, 0}, gateway, ifc);
+}
+
+wire::MacAddr Stack::interface_mac(InterfaceId ifc) const {
+    return impl_->ip.interface(ifc).mac;
+}
+std::size_t Stack::interface_count() const {
+    return impl_->ip.interface_count();
+}
+phy::Device& Stack::interface_device(InterfaceId ifc) {
+    return *impl_->ip.interface(ifc).device;
+}
+
+void Stack::poll(Instant now) {
+    impl_->now = now;
+    auto& ip = impl_->ip;
+    for (InterfaceId i = 0; i < ip.interface_count(); ++i) {
+        auto& ic = ip.interface(i);
+        for (std::size_t n = 0; n < impl_->cfg.rx_batch; ++n) {
+            phy::FrameMeta meta;
+            auto r = ic.device->receive(ic.rx_buf, meta, now);
+            if (!r || *r == 0) break;
+            ip.on_frame(i, ByteSpan{ic.rx_buf.data(), *r}, meta, now);
+        }
+    }
+    if (now >= ip.next_deadline()) ip.on_timer(now);
+}
+
+void Stack::on_frame(InterfaceId ifc, ByteSpan frame, const phy::FrameMeta& meta, Instant now) {
+    impl_->now = now;
+    impl_->ip.on_frame(ifc, frame, meta, now);
+}
+
+Instant Stack::next_deadline() const {
+    auto& ip = impl_->ip;
+    Instant d = ip.next_deadline();
+    for (InterfaceId i = 0; i < ip.interface_count(); ++i) {
+        const auto& dev = *ip.interface(i).device;
+        d = std::min(d, dev.next_deadline());
+        if (dev.fd() < 0 && dev.has_pending(impl_->now)) d = std::min(d, impl_->now);
+    }
+    return d;
+}
+
+Instant Stack::now() const {
+    return impl_->now;
+}
+
+void Stack::take_events(std::vector<SocketEvent>& out) {
+    out.insert(out.end(), impl_->events.begin(), impl_->events.end());
+    impl_->events.clear();
+}
+
+// --- UDP ------------------------------------------------------------------------------------
+
+SockResult<SocketId> Stack::udp_open() {
+    SocketId id = impl_->next_socket++;
+    if (auto r = impl_->udp.open(id); !r) return unexpected(r.error());
+    return id;
+}
+
+SockResult<void> Stack::udp_bind(SocketId s, Endpoint local) {
+    return impl_->udp.bind(s, udp::UdpEndpoint{local.addr, local.port});
+}
+
+SockResult<void> Stack::udp_connect(SocketId s, Endpoint remote) {
+    return impl_->udp.connect(s, udp::UdpEndpoint{remote.addr, remote.port});
+}
+
+SockResult<std::size_t> Stack::udp_send(SocketId s, ByteSpan data) {
+    return impl_->udp.sendto(s, data, nullptr, impl_->now);
+}
+
+SockResult<std::size_t> Stack::udp_sendto(SocketId s, ByteSpan data, Endpoint to) {
+    udp::UdpEndpoint ep{to.addr, to.port};
+    return impl_->udp.sendto(s, data, &ep, impl_->now);
+}
+
+SockResult<UdpReceived> Stack::udp_recvfrom(SocketId s, MutableByteSpan buf) {
+    auto r = impl_->udp.recvfrom(s, buf);
+    if (!r) return unexpected(r.error());
+    return UdpReceived{r->size, r->full_size, Endpoint{r->from.addr, r->from.port}};
+}
+
+SockResult<Endpoint> Stack::udp_local(SocketId s) const {
+    auto r = impl_->udp.local(s);
+    if (!r) return unexpected(r.error());
+    return Endpoint{r->addr, r->port};
+}
+
+std::uint32_t Stack::udp_poll(SocketId s) const {
+    return impl_->udp.poll(s);
+}
+void Stack::udp_close(SocketId s) {
+    impl_->udp.close(s);
+}
+
+// --- ping -----------------------------------------------------------------------------------
+
+SockResult<SocketId> Stack::ping_open() {
+    SocketId id = impl_->next_socket++;
+    impl_->ping.open(id);
+    return id;
+}
+
+SockResult<void> Stack::ping_send(SocketId s, wire::Ipv4Addr dst, std::uint16_t seq,
+                                  ByteSpan payload) {
+    return impl_->ping.send(s, dst, seq, payload, impl_->now);
+}
+
+SockResult<PingReply> Stack::ping_recv(SocketId s, MutableByteSpan payload_buf) {
+    auto r = impl_->ping.recv(s);
+    if (!r) return unexpected(r.error());
+    PingReply p;
+    p.from = r->from;
+    p.seq = r->seq;
+    p.ttl = r->ttl;
+    p.size = std::min(payload_buf.size(), r->payload.size());
+    std::copy_n(r->payload.begin(), p.size, payload_buf.begin());
+    return p;
+}
+
+void Stack::ping_close(SocketId s) {
+    impl_->ping.close(s);
+}
+
+// --- observing ------------------------------------------------------------------------------
+
+const StackCounters& Stack::counters() const {
+    return impl_->counters;
+}
+const StackConfig& Stack::config() const {
+    return impl_->cfg;
+}
+
+void Stack::print_counters(std::ostream& os) const {
+    std::string_view section;
+    impl_->counters.for_each([&](std::string_view sec, std::string_view name, std::uint64_t v) {
+        if (sec != section) {
+            os << sec << ":\n";
+            section = sec;
+        }
+        os << "    " << name << ": " << v << "\n";
+    });
+}
+
+}  // namespace ustack

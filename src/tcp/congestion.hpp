@@ -1,0 +1,41 @@
+// Congestion control behind one interface, chosen per connection (RFC 5681 slow start and
+// congestion avoidance, RFC 6582 NewReno recovery, RFC 6928 initial window). CUBIC plugs in here
+// later. Loss detection (duplicate ACKs, SACK, RTO) lives in the sender, which tells the
+// controller what happened; the controller owns cwnd and ssthresh only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "common/time.hpp"
+
+namespace ustack::tcp {
+
+struct CongestionState {
+    std::uint32_t cwnd = 0;      // bytes
+    std::uint32_t ssthresh = 0;  // bytes
+};
+
+class CongestionControl {
+public:
+    virtual ~CongestionControl() = default;
+    virtual std::string_view name() const = 0;
+    // Connection established: initial window (RFC 6928: min(10*MSS, max(2*MSS, 14600)) in Linux's
+    // reading, i.e. 10 segments by default).
+    virtual void init(std::uint32_t mss, std::uint32_t initial_segments) = 0;
+    // New data acknowledged outside recovery: grow cwnd (slow start or congestion avoidance).
+    virtual void on_ack(std::uint32_t acked_bytes, std::uint32_t bytes_in_flight, Instant now) = 0;
+    // Fast retransmit entered (RFC 5681 3.2 step 2 / RFC 6582): set ssthresh, cwnd.
+    virtual void on_enter_recovery(std::uint32_t bytes_in_flight) = 0;
+    // Recovery ended by a full ACK (RFC 6582 3.2 step 3): deflate.
+    virtual void on_exit_recovery(std::uint32_t bytes_in_flight) = 0;
+    // Retransmission timeout (RFC 5681 3.1 eq. 4): ssthresh from flight size, cwnd = 1 MSS.
+    virtual void on_rto(std::uint32_t bytes_in_flight) = 0;
+    virtual CongestionState state() const = 0;
+    virtual void set_mss(std::uint32_t mss) = 0;
+};
+
+std::unique_ptr<CongestionControl> make_newreno();
+
+}  // namespace ustack::tcp

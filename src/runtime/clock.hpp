@@ -19,13 +19,28 @@ class Clock {
     virtual void advance_to(Instant /*deadline*/) {}
 };
 
-// CLOCK_MONOTONIC (std::chrono::steady_clock on Linux), as nanoseconds since its own epoch.
+// CLOCK_MONOTONIC (std::chrono::steady_clock on Linux), as nanoseconds since its own epoch,
+// or, anchored, shifted once so that it starts at the wall-clock time (nanoseconds since 1970)
+// and then moves monotonically: pcap files written with it carry real dates.
 class MonotonicClock final : public Clock {
   public:
+    MonotonicClock() = default;
+    static MonotonicClock anchored_to_wall_clock() {
+        MonotonicClock c;
+        c.offset_ = std::chrono::duration_cast<Duration>(
+                        std::chrono::system_clock::now().time_since_epoch()) -
+                    c.now();
+        return c;
+    }
+
     Instant now() const override {
         return std::chrono::duration_cast<Instant>(
-            std::chrono::steady_clock::now().time_since_epoch());
+                   std::chrono::steady_clock::now().time_since_epoch()) +
+               offset_;
     }
+
+  private:
+    Duration offset_{0};
 };
 
 // Time that moves only when told: tests run a 60 s timeout in microseconds, repeatably.

@@ -142,6 +142,8 @@ LoopResult<void> EventLoop::run_once(Instant cap) {
             ready.emplace_back(c->second, what);
         }
     }
+    // Poll first, so that the stack's idea of now is fresh when callbacks and timers send.
+    if (driven_.poll) driven_.poll(clock_.now());
     for (auto& [cb, what] : ready)
         (*cb)(what);
 
@@ -152,7 +154,6 @@ LoopResult<void> EventLoop::run_once(Instant cap) {
         node.mapped()();
     }
 
-    if (driven_.poll) driven_.poll(clock_.now());
     for (auto& cb : after_poll_)
         cb();
 

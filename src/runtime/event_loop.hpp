@@ -2,9 +2,9 @@
 //
 // One iteration: wait until a device fd or an extra fd is readable, or until the earliest of the
 // stack's next_deadline(), the devices' next_deadline() and the loop's own timers; devices
-// without an fd that report has_pending() make the wait zero. Then: extra-fd callbacks, due
-// timers, poll(now), after-poll callbacks. Level-triggered, so a device with frames left after a
-// bounded poll wakes the loop again at once; nothing else makes it spin.
+// without an fd that report has_pending() make the wait zero. Then: poll(now), extra-fd
+// callbacks, due timers, after-poll callbacks. Level-triggered, so a device with frames left after
+// a bounded poll wakes the loop again at once; nothing else makes it spin.
 //
 // With a VirtualClock the loop never sleeps: when nothing is ready it jumps the clock to the
 // next deadline, so tests of long timeouts run in microseconds.

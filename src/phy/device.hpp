@@ -40,11 +40,11 @@ struct FrameMeta {
 
 struct DeviceCaps {
     LinkType link = LinkType::kIp;
-    std::uint32_t mtu = 1500;          // largest L3 packet the link carries without GSO
-    std::uint32_t max_frame = 1514;    // largest frame receive() may return (64 KiB with GRO)
-    bool tx_csum_offload = false;      // send() accepts needs_csum frames
-    bool tx_tso = false;               // send() accepts Gso::kTcpV4 super-segments
-    bool rx_offload = false;           // receive() may return needs_csum / GRO super-packets
+    std::uint32_t mtu = 1500;        // largest L3 packet the link carries without GSO
+    std::uint32_t max_frame = 1514;  // largest frame receive() may return (64 KiB with GRO)
+    bool tx_csum_offload = false;    // send() accepts needs_csum frames
+    bool tx_tso = false;             // send() accepts Gso::kTcpV4 super-segments
+    bool rx_offload = false;         // receive() may return needs_csum / GRO super-packets
 };
 
 // OS errors carry errno; devices never throw.
@@ -56,8 +56,26 @@ struct DeviceError {
 template <class T>
 using DeviceResult = Result<T, DeviceError>;
 
+// Frames moved, dropped or refused inside devices, for the stack's counters.
+struct DeviceCounters {
+    std::uint64_t rx_frames = 0;
+    std::uint64_t rx_bytes = 0;
+    std::uint64_t tx_frames = 0;
+    std::uint64_t tx_bytes = 0;
+    std::uint64_t rx_dropped_too_big = 0;
+    std::uint64_t tx_dropped_queue_full = 0;
+    // Received frames that could not be understood (short read, unknown offload header).
+    std::uint64_t rx_dropped_malformed = 0;
+    // Frames bigger than the link carries, or with an offload the device did not offer.
+    std::uint64_t tx_dropped_too_big = 0;
+    std::uint64_t tx_dropped_unsupported = 0;
+    // Frames the OS refused one by one (link down, invalid offload header): the device still
+    // works, this frame is lost.
+    std::uint64_t tx_dropped_rejected = 0;
+};
+
 class Device {
-public:
+  public:
     virtual ~Device() = default;
 
     virtual const DeviceCaps& caps() const = 0;
@@ -81,16 +99,10 @@ public:
 
     // When a held-back frame becomes due (fault-injection delay, rate limit); kNever if none.
     virtual Instant next_deadline() const { return kNever; }
-};
 
-// Frames dropped or refused inside devices, for the stack's counters.
-struct DeviceCounters {
-    std::uint64_t rx_frames = 0;
-    std::uint64_t rx_bytes = 0;
-    std::uint64_t tx_frames = 0;
-    std::uint64_t tx_bytes = 0;
-    std::uint64_t rx_dropped_too_big = 0;
-    std::uint64_t tx_dropped_queue_full = 0;
+    // What the device moved and dropped so far. Wrappers report their own counts; reach the
+    // inner device through the wrapper for its counts.
+    virtual DeviceCounters counters() const { return {}; }
 };
 
 }  // namespace ustack::phy

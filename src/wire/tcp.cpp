@@ -42,6 +42,9 @@ ParseResult<TcpOptions> parse_tcp_options(ByteSpan opts) {
             case tcp_opt::kSack: {
                 if ((len - 2) % 8 != 0 || len == 2) return unexpected(ParseError::kBadOption);
                 std::size_t blocks = (len - 2u) / 8u;
+                // A later SACK option replaces an earlier one entirely, unused slots included,
+                // so that equal option lists compare equal.
+                o.sack_blocks = {};
                 o.sack_count = 0;
                 for (std::size_t b = 0; b < blocks && b < kTcpMaxSackBlocks; ++b) {
                     o.sack_blocks[b] = SackBlock{load_be32(v + b * 8), load_be32(v + b * 8 + 4)};

@@ -80,7 +80,7 @@ struct TcpFields {
     std::vector<std::uint8_t> options;  // multiple of 4
 };
 
-constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+constexpr std::uint8_t kSyn = 0x02, kRst = 0x04, kAck = 0x10;
 
 void write_ipv4(std::byte* ip, std::size_t total, std::uint8_t proto, std::uint32_t src,
                 std::uint32_t dst) {

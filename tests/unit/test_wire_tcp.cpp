@@ -444,3 +444,57 @@ TEST(WireTcp, EveryPrefixFailsWithoutReadingPastIt) {
         for_each_prefix(opts, [](ByteSpan p) { (void)parse_tcp_options(p); });
     }
 }
+
+TEST(WireTcp, RoundTripsRandomHeadersAndOptions) {
+    std::uint64_t x = 0x9e3779b97f4a7c15ull;
+    auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    for (int i = 0; i < 2000; ++i) {
+        TcpHeader h;
+        h.src_port = static_cast<std::uint16_t>(next());
+        h.dst_port = static_cast<std::uint16_t>(next());
+        h.seq = static_cast<std::uint32_t>(next());
+        h.ack = static_cast<std::uint32_t>(next());
+        h.reserved = static_cast<std::uint8_t>(next() & 0x0f);
+        h.flags = static_cast<std::uint8_t>(next());
+        h.window = static_cast<std::uint16_t>(next());
+        h.urgent = static_cast<std::uint16_t>(next());
+        TcpOptions o;
+        std::uint64_t r = next();
+        if (r & 1) o.mss = static_cast<std::uint16_t>(r >> 8);
+        if (r & 2) o.window_scale = static_cast<std::uint8_t>((r >> 24) % 15);
+        if (r & 4) o.sack_permitted = true;
+        if (r & 8) o.timestamps = TcpTimestamps{static_cast<std::uint32_t>(next()), 0};
+        bool syn = (r & 7) != 0;
+        if (!syn) {
+            o.sack_count = static_cast<std::uint8_t>((r >> 4) % 5);
+            if (o.timestamps && o.sack_count > 3) o.sack_count = 3;
+            for (std::size_t b = 0; b < o.sack_count; ++b)
+                o.sack_blocks[b] = {static_cast<std::uint32_t>(next()),
+                                    static_cast<std::uint32_t>(next())};
+        }
+        std::size_t payload = next() % 50;
+        std::size_t hlen = kTcpMinHeaderLen + tcp_options_size(o);
+        Bytes out(hlen + payload);
+        for (std::size_t p = 0; p < payload; ++p)
+            out[hlen + p] = static_cast<std::byte>(next());
+        ASSERT_EQ(write_tcp(out, h, o, payload, kA, kB), hlen);
+        auto s = parse_tcp(out, kA, kB);
+        ASSERT_TRUE(s) << i;
+        EXPECT_EQ(s->header.src_port, h.src_port);
+        EXPECT_EQ(s->header.dst_port, h.dst_port);
+        EXPECT_EQ(s->header.seq, h.seq);
+        EXPECT_EQ(s->header.ack, h.ack);
+        EXPECT_EQ(s->header.reserved, h.reserved);
+        EXPECT_EQ(s->header.flags, h.flags);
+        EXPECT_EQ(s->header.window, h.window);
+        EXPECT_EQ(s->header.urgent, h.urgent);
+        EXPECT_EQ(s->header.header_len, hlen);
+        EXPECT_EQ(s->options, o) << i;
+        EXPECT_EQ(s->payload.size(), payload);
+    }
+}

@@ -39,8 +39,7 @@ std::optional<Ipv4Cidr> Ipv4Cidr::parse(std::string_view text) {
     if (slash == std::string_view::npos) return Ipv4Cidr{*addr, 32};
     auto len_text = text.substr(slash + 1);
     unsigned len = 0;
-    auto [next, ec] =
-        std::from_chars(len_text.data(), len_text.data() + len_text.size(), len);
+    auto [next, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), len);
     if (ec != std::errc{} || next != len_text.data() + len_text.size() || len > 32 ||
         len_text.empty())
         return std::nullopt;

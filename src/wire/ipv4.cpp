@@ -49,9 +49,9 @@ std::size_t write_ipv4(MutableByteSpan out, const Ipv4Header& h) {
     store_u8(p + 1, h.dscp_ecn);
     store_be16(p + 2, h.total_len);
     store_be16(p + 4, h.id);
-    std::uint16_t ff = static_cast<std::uint16_t>(
-        (h.reserved_flag ? 0x8000 : 0) | (h.dont_fragment ? 0x4000 : 0) |
-        (h.more_fragments ? 0x2000 : 0) | (h.frag_offset & 0x1fff));
+    std::uint16_t ff =
+        static_cast<std::uint16_t>((h.reserved_flag ? 0x8000 : 0) | (h.dont_fragment ? 0x4000 : 0) |
+                                   (h.more_fragments ? 0x2000 : 0) | (h.frag_offset & 0x1fff));
     store_be16(p + 6, ff);
     store_u8(p + 8, h.ttl);
     store_u8(p + 9, h.protocol);

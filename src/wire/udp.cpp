@@ -16,8 +16,8 @@ ParseResult<UdpDatagram> parse_udp(ByteSpan d, Ipv4Addr src, Ipv4Addr dst, bool 
     if (u.header.length > d.size()) return unexpected(ParseError::kTruncated);
     ByteSpan whole = d.first(u.header.length);
     if (verify && u.header.checksum != 0) {
-        auto sum = checksum_accumulate(whole, pseudo_header_sum(src, dst, kIpProtoUdp,
-                                                                u.header.length));
+        auto sum =
+            checksum_accumulate(whole, pseudo_header_sum(src, dst, kIpProtoUdp, u.header.length));
         if (checksum_fold(sum) != 0xffff) return unexpected(ParseError::kBadChecksum);
     }
     u.payload = whole.subspan(kUdpHeaderLen);
@@ -32,7 +32,8 @@ std::size_t write_udp(MutableByteSpan out, std::uint16_t src_port, std::uint16_t
     store_be16(p + 2, dst_port);
     store_be16(p + 4, len);
     store_be16(p + 6, 0);
-    std::uint16_t c = internet_checksum(ByteSpan{p, len}, pseudo_header_sum(src, dst, kIpProtoUdp, len));
+    std::uint16_t c =
+        internet_checksum(ByteSpan{p, len}, pseudo_header_sum(src, dst, kIpProtoUdp, len));
     store_be16(p + 6, c == 0 ? 0xffff : c);
     return kUdpHeaderLen;
 }

@@ -5,21 +5,23 @@
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build running the unit tests
 #   3. with clang: libFuzzer build, and fuzz/run.sh for a bounded time if that script exists
 # Exit status non-zero when anything failed (a build failure counts as one failed test).
-# Environment: USTACK_BUILD_PREFIX (default "build"), USTACK_JOBS (2), USTACK_FUZZ_SECONDS (20).
+# Environment: USTACK_BUILD_PREFIX (default "build"), USTACK_JOBS (2), USTACK_FUZZ_SECONDS (10,
+# per fuzz target).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 prefix=${USTACK_BUILD_PREFIX:-build}
 jobs=${USTACK_JOBS:-2}
-fuzz_seconds=${USTACK_FUZZ_SECONDS:-20}
+fuzz_seconds=${USTACK_FUZZ_SECONDS:-10}
 passed=0
 failed=0
 skipped=0
 failures=()
 
+start=$SECONDS
 bash scripts/setup.sh || { echo "test: setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
-step() { echo; echo "=== $* ==="; }
+step() { echo; echo "=== $* (at $((SECONDS - start)) s) ==="; }
 
 fail() {
   failed=$((failed + 1))
@@ -58,8 +60,6 @@ build() {
     { cat "$dir/configure.log"; return 1; }
   timeout 1200 cmake --build "$dir" -j "$jobs"
 }
-
-start=$SECONDS
 
 step "normal build ($prefix)"
 if build "$prefix"; then

@@ -25,6 +25,11 @@ echo "$out" | tail -2
 echo "$out" | grep -q "4008 bytes from 10.77.0.2" || fail "no 4008-byte reply to ping -s 4000"
 echo "$out" | grep -q " 0% packet loss" || fail "fragmented ping lost packets"
 
+# SIGUSR1 prints the counters while the stack keeps running.
+kill -USR1 "$UP"
+wait_for 10 log_has "$TMP/up.log" "InEchos: [1-9]" || fail "SIGUSR1 printed no counters"
+ip netns exec "$NS" ping -c 1 -W 2 10.77.0.2 >/dev/null || fail "no reply after SIGUSR1"
+
 rc=0
 stop_bg "$UP" || rc=$?
 ((rc == 0)) || fail "ustack up exited $rc after SIGTERM"

@@ -8,7 +8,38 @@
 
 namespace ustack {
 
+// TCP defaults are Linux's (net.ipv4.tcp_* sysctls named in comments).
+struct TcpConfig {
+    Duration initial_rto = std::chrono::seconds(1);        // TCP_TIMEOUT_INIT
+    Duration min_rto = std::chrono::milliseconds(200);     // TCP_RTO_MIN
+    Duration max_rto = std::chrono::seconds(120);          // TCP_RTO_MAX
+    std::uint32_t syn_retries = 6;                         // tcp_syn_retries
+    std::uint32_t synack_retries = 5;                      // tcp_synack_retries
+    std::uint32_t retries2 = 15;                           // tcp_retries2 (time-based, as Linux)
+    Duration time_wait = std::chrono::seconds(60);         // TCP_TIMEWAIT_LEN
+    Duration fin_timeout = std::chrono::seconds(60);       // tcp_fin_timeout (orphans only)
+    Duration delack_min = std::chrono::milliseconds(40);   // TCP_DELACK_MIN
+    Duration delack_max = std::chrono::milliseconds(200);  // TCP_DELACK_MAX
+    std::uint32_t quickack_segments = 16;                  // TCP_MAX_QUICKACKS
+    std::uint32_t initial_cwnd = 10;                       // RFC 6928
+    std::size_t send_buffer = 1 << 20;
+    std::size_t recv_buffer = 1 << 20;
+    std::size_t max_recv_buffer = 6 << 20;                 // tcp_rmem[2]: sets window scale
+    bool window_scaling = true;                            // tcp_window_scaling
+    bool timestamps = true;                                // tcp_timestamps
+    bool sack = true;                                      // tcp_sack
+    std::uint16_t default_mss = 536;                       // RFC 9293 3.7.1, when none is offered
+    std::uint32_t max_backlog = 4096;                      // somaxconn
+    Duration keepalive_idle = std::chrono::seconds(7200);  // tcp_keepalive_time
+    Duration keepalive_interval = std::chrono::seconds(75);
+    std::uint32_t keepalive_probes = 9;
+    Duration persist_min = std::chrono::milliseconds(200);
+    Duration challenge_ack_interval = std::chrono::milliseconds(1);  // RFC 5961 7 rate limit
+};
+
 struct StackConfig {
+    TcpConfig tcp;
+
     // For IP ids, ephemeral ports, echo identifiers and default MACs. The core never reads the
     // OS: runtime/ fills this from getrandom(); tests pass fixed seeds to repeat runs exactly.
     std::uint64_t seed = 0x757374616b31ull;

@@ -61,6 +61,37 @@ void StackCounters::for_each(
     USTACK_C("Udp", udp, in_csum_errors, "InCsumErrors");
     USTACK_C("Udp", udp, rcvbuf_errors, "RcvbufErrors");
     USTACK_C("Udp", udp, out_datagrams, "OutDatagrams");
+    USTACK_C("Tcp", tcp, active_opens, "ActiveOpens");
+    USTACK_C("Tcp", tcp, passive_opens, "PassiveOpens");
+    USTACK_C("Tcp", tcp, attempt_fails, "AttemptFails");
+    USTACK_C("Tcp", tcp, estab_resets, "EstabResets");
+    USTACK_C("Tcp", tcp, curr_estab, "CurrEstab");
+    USTACK_C("Tcp", tcp, in_segs, "InSegs");
+    USTACK_C("Tcp", tcp, out_segs, "OutSegs");
+    USTACK_C("Tcp", tcp, retrans_segs, "RetransSegs");
+    USTACK_C("Tcp", tcp, in_errs, "InErrs");
+    USTACK_C("Tcp", tcp, in_csum_errors, "InCsumErrors");
+    USTACK_C("Tcp", tcp, out_rsts, "OutRsts");
+    USTACK_C("TcpExt", tcp, delayed_acks, "DelayedACKs");
+    USTACK_C("TcpExt", tcp, paws_estab_rejected, "PAWSEstab");
+    USTACK_C("TcpExt", tcp, challenge_acks, "TCPChallengeACK");
+    USTACK_C("TcpExt", tcp, listen_overflows, "ListenOverflows");
+    USTACK_C("TcpExt", tcp, listen_drops, "ListenDrops");
+    USTACK_C("TcpExt", tcp, ofo_queue, "TCPOFOQueue");
+    USTACK_C("TcpExt", tcp, ofo_drop, "TCPOFODrop");
+    USTACK_C("TcpExt", tcp, fast_retrans, "TCPFastRetrans");
+    USTACK_C("TcpExt", tcp, timeouts, "TCPTimeouts");
+    USTACK_C("TcpExt", tcp, syn_retrans, "TCPSynRetrans");
+    USTACK_C("TcpExt", tcp, lost_retransmit, "TCPLostRetransmit");
+    USTACK_C("TcpExt", tcp, zero_window_probes, "TCPWinProbe");
+    USTACK_C("TcpExt", tcp, keepalive_probes, "TCPKeepAlive");
+    USTACK_C("TcpExt", tcp, abort_on_data, "TCPAbortOnData");
+    USTACK_C("TcpExt", tcp, abort_on_close, "TCPAbortOnClose");
+    USTACK_C("TcpExt", tcp, abort_on_timeout, "TCPAbortOnTimeout");
+    USTACK_C("TcpExt", tcp, abort_on_linger, "TCPAbortOnLinger");
+    USTACK_C("TcpExt", tcp, time_wait_recycled, "TWRecycled");
+    USTACK_C("TcpExt", tcp, rcv_window_full_drops, "TCPRcvWindowFullDrop");
+    USTACK_C("TcpExt", tcp, bad_segment_drops, "TCPBadSegmentDrop");
 #undef USTACK_C
 }
 

@@ -66,6 +66,42 @@ struct UdpCounters {
     std::uint64_t out_datagrams = 0;
 };
 
+struct TcpCounters {
+    // RFC 4022 / Linux "Tcp:" section
+    std::uint64_t active_opens = 0;
+    std::uint64_t passive_opens = 0;
+    std::uint64_t attempt_fails = 0;
+    std::uint64_t estab_resets = 0;
+    std::uint64_t curr_estab = 0;  // a gauge
+    std::uint64_t in_segs = 0;
+    std::uint64_t out_segs = 0;
+    std::uint64_t retrans_segs = 0;
+    std::uint64_t in_errs = 0;
+    std::uint64_t in_csum_errors = 0;
+    std::uint64_t out_rsts = 0;
+    // Linux "TcpExt:" names
+    std::uint64_t delayed_acks = 0;
+    std::uint64_t paws_estab_rejected = 0;
+    std::uint64_t challenge_acks = 0;
+    std::uint64_t listen_overflows = 0;
+    std::uint64_t listen_drops = 0;
+    std::uint64_t ofo_queue = 0;
+    std::uint64_t ofo_drop = 0;
+    std::uint64_t fast_retrans = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t syn_retrans = 0;
+    std::uint64_t lost_retransmit = 0;
+    std::uint64_t zero_window_probes = 0;
+    std::uint64_t keepalive_probes = 0;
+    std::uint64_t abort_on_data = 0;
+    std::uint64_t abort_on_close = 0;
+    std::uint64_t abort_on_timeout = 0;
+    std::uint64_t abort_on_linger = 0;
+    std::uint64_t time_wait_recycled = 0;
+    std::uint64_t rcv_window_full_drops = 0;
+    std::uint64_t bad_segment_drops = 0;  // segments the state rules discard
+};
+
 struct ArpCounters {
     std::uint64_t in_requests = 0;
     std::uint64_t in_replies = 0;
@@ -83,6 +119,7 @@ struct StackCounters {
     IpCounters ip;
     IcmpCounters icmp;
     UdpCounters udp;
+    TcpCounters tcp;
     ArpCounters arp;
 
     // Calls fn(section, name, value) for every counter, in a stable order.

@@ -6,6 +6,7 @@
 
 #include "net/ip_layer.hpp"
 #include "net/ping_sockets.hpp"
+#include "tcp/tcp_layer.hpp"
 #include "udp/udp_layer.hpp"
 #include "wire/ipv4.hpp"
 
@@ -16,8 +17,11 @@ struct Stack::Impl {
         : cfg(c),
           ip(cfg, counters, cfg.seed),
           udp(cfg, counters.udp, ip, cfg.seed),
-          ping(ip, cfg.ping_recv_queue_packets, cfg.seed >> 16) {
+          ping(ip, cfg.ping_recv_queue_packets, cfg.seed >> 16),
+          tcp(cfg, counters.tcp, ip, cfg.seed, &next_socket) {
         ip.set_transport(wire::kIpProtoUdp, &udp);
+        ip.set_transport(wire::kIpProtoTcp, &tcp);
+        tcp.set_ready_callback(&Impl::on_ready, this);
         ip.set_echo_reply_handler(&ping);
         udp.set_ready_callback(&Impl::on_ready, this);
         ping.set_ready_callback(&Impl::on_ready, this);
@@ -32,9 +36,10 @@ struct Stack::Impl {
     net::IpLayer ip;
     udp::UdpLayer udp;
     net::PingSockets ping;
+    SocketId next_socket = 1;
+    tcp::TcpLayer tcp;
     std::vector<SocketEvent> events;
     Instant now{};
-    SocketId next_socket = 1;
 };
 
 namespace {
@@ -92,6 +97,7 @@ void Stack::poll(Instant now) {
         }
     }
     if (now >= ip.next_deadline()) ip.on_timer(now);
+    if (now >= impl_->tcp.next_deadline()) impl_->tcp.on_timer(now);
 }
 
 void Stack::on_frame(InterfaceId ifc, ByteSpan frame, const phy::FrameMeta& meta, Instant now) {
@@ -101,7 +107,7 @@ void Stack::on_frame(InterfaceId ifc, ByteSpan frame, const phy::FrameMeta& meta
 
 Instant Stack::next_deadline() const {
     auto& ip = impl_->ip;
-    Instant d = ip.next_deadline();
+    Instant d = std::min(ip.next_deadline(), impl_->tcp.next_deadline());
     for (InterfaceId i = 0; i < ip.interface_count(); ++i) {
         const auto& dev = *ip.interface(i).device;
         d = std::min(d, dev.next_deadline());
@@ -190,6 +196,78 @@ SockResult<PingReply> Stack::ping_recv(SocketId s, MutableByteSpan payload_buf) 
 
 void Stack::ping_close(SocketId s) {
     impl_->ping.close(s);
+}
+
+// --- TCP ------------------------------------------------------------------------------------
+
+namespace {
+tcp::TcpEndpoint to_tcp(Endpoint e) {
+    return tcp::TcpEndpoint{e.addr, e.port};
+}
+}  // namespace
+
+SockResult<SocketId> Stack::tcp_listen(Endpoint local, std::uint32_t backlog) {
+    return impl_->tcp.listen(to_tcp(local), backlog, impl_->now);
+}
+
+SockResult<SocketId> Stack::tcp_accept(SocketId listener, Endpoint* peer) {
+    tcp::TcpEndpoint p;
+    auto r = impl_->tcp.accept(listener, &p);
+    if (r && peer) *peer = Endpoint{p.addr, p.port};
+    return r;
+}
+
+SockResult<SocketId> Stack::tcp_connect(Endpoint remote, Endpoint local) {
+    return impl_->tcp.connect(to_tcp(remote), to_tcp(local), impl_->now);
+}
+
+SockResult<std::size_t> Stack::tcp_send(SocketId s, ByteSpan data) {
+    return impl_->tcp.send(s, data, impl_->now);
+}
+
+SockResult<std::size_t> Stack::tcp_recv(SocketId s, MutableByteSpan buf, bool peek) {
+    return impl_->tcp.recv(s, buf, peek, impl_->now);
+}
+
+SockResult<void> Stack::tcp_shutdown(SocketId s, tcp::Shutdown how) {
+    return impl_->tcp.shutdown(s, how, impl_->now);
+}
+
+void Stack::tcp_close(SocketId s) {
+    impl_->tcp.close(s, impl_->now);
+}
+void Stack::tcp_abort(SocketId s) {
+    impl_->tcp.abort(s, impl_->now);
+}
+std::uint32_t Stack::tcp_poll(SocketId s) const {
+    return impl_->tcp.poll(s);
+}
+SockResult<tcp::TcpInfo> Stack::tcp_info(SocketId s) const {
+    return impl_->tcp.info(s);
+}
+
+SockResult<void> Stack::tcp_set_nodelay(SocketId s, bool on) {
+    return impl_->tcp.set_nodelay(s, on, impl_->now);
+}
+
+SockResult<void> Stack::tcp_set_keepalive(SocketId s, bool on, Duration idle, Duration interval,
+                                          std::uint32_t probes) {
+    return impl_->tcp.set_keepalive(s, on, idle, interval, probes, impl_->now);
+}
+
+SockResult<void> Stack::tcp_set_linger(SocketId s, std::optional<Duration> linger) {
+    return impl_->tcp.set_linger(s, linger);
+}
+
+SockResult<void> Stack::tcp_set_buffers(SocketId s, std::size_t send, std::size_t recv) {
+    return impl_->tcp.set_buffers(s, send, recv);
+}
+
+SockResult<std::errc> Stack::tcp_error(SocketId s) {
+    return impl_->tcp.take_error(s);
+}
+std::size_t Stack::tcp_connection_count() const {
+    return impl_->tcp.connection_count();
 }
 
 // --- observing ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include "phy/device.hpp"
 #include "stack/config.hpp"
 #include "stack/counters.hpp"
+#include "tcp/tcp_info.hpp"
 #include "wire/addr.hpp"
 
 namespace ustack {
@@ -111,6 +112,30 @@ class Stack {
     SockResult<void> ping_send(SocketId s, wire::Ipv4Addr dst, std::uint16_t seq, ByteSpan payload);
     SockResult<PingReply> ping_recv(SocketId s, MutableByteSpan payload_buf);  // EAGAIN if none
     void ping_close(SocketId s);
+
+    // --- TCP ----------------------------------------------------------------------------------
+    // Errors carry Linux errno meanings: EADDRINUSE, ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE,
+    // EAGAIN (would block), ENOTCONN. Readiness comes as events (kReadable, kWritable: connect
+    // completed or room to write, kError, kHangup).
+    SockResult<SocketId> tcp_listen(Endpoint local, std::uint32_t backlog = 128);
+    SockResult<SocketId> tcp_accept(SocketId listener, Endpoint* peer = nullptr);  // EAGAIN
+    // Non-blocking: returns the socket at once; kWritable (or kError) says how it ended.
+    SockResult<SocketId> tcp_connect(Endpoint remote, Endpoint local = {});
+    SockResult<std::size_t> tcp_send(SocketId s, ByteSpan data);  // bytes taken; EAGAIN if none
+    // 0 means end of stream (the peer's FIN); EAGAIN when nothing is there yet.
+    SockResult<std::size_t> tcp_recv(SocketId s, MutableByteSpan buf, bool peek = false);
+    SockResult<void> tcp_shutdown(SocketId s, tcp::Shutdown how);
+    void tcp_close(SocketId s);  // graceful; resets if unread data is left (RFC 1122 4.2.2.13)
+    void tcp_abort(SocketId s);  // reset now
+    std::uint32_t tcp_poll(SocketId s) const;
+    SockResult<tcp::TcpInfo> tcp_info(SocketId s) const;
+    SockResult<void> tcp_set_nodelay(SocketId s, bool on);
+    SockResult<void> tcp_set_keepalive(SocketId s, bool on, Duration idle, Duration interval,
+                                       std::uint32_t probes);
+    SockResult<void> tcp_set_linger(SocketId s, std::optional<Duration> linger);
+    SockResult<void> tcp_set_buffers(SocketId s, std::size_t send, std::size_t recv);
+    SockResult<std::errc> tcp_error(SocketId s);  // SO_ERROR: the pending error, cleared
+    std::size_t tcp_connection_count() const;
 
     // --- observing ----------------------------------------------------------------------------
     const StackCounters& counters() const;

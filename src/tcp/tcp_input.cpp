@@ -1,0 +1,582 @@
+// TCP input: demultiplexing and segment arrival, in the order of RFC 9293 3.10.7.
+#include <algorithm>
+
+#include "stack/stack.hpp"
+#include "tcp/tcp_layer.hpp"
+#include "wire/ipv4.hpp"
+
+namespace ustack::tcp {
+
+namespace {
+using namespace wire::tcp_flags;
+
+constexpr auto kPawsIdle = std::chrono::hours(24 * 24);  // RFC 7323 5.5: 24 days
+}  // namespace
+
+void TcpLayer::on_datagram(const net::IpRx& rx, ByteSpan l4, Instant now) {
+    ++counters_.in_segs;
+    // RFC 1122 4.2.3.10: no TCP to broadcast or multicast addresses.
+    if (rx.to_broadcast || rx.dst.is_multicast()) {
+        ++counters_.in_errs;
+        return;
+    }
+    auto seg = wire::parse_tcp(l4, rx.src, rx.dst, /*verify=*/!rx.l4_csum_trusted);
+    if (!seg) {
+        ++counters_.in_errs;
+        if (seg.error() == wire::ParseError::kBadChecksum) ++counters_.in_csum_errors;
+        return;
+    }
+    SegmentIn in{&rx, *seg, SeqNum{seg->header.seq}, SeqNum{seg->header.ack}, 0};
+    in.len = static_cast<std::uint32_t>(seg->payload.size()) + (seg->header.has(kSyn) ? 1u : 0u) +
+             (seg->header.has(kFin) ? 1u : 0u);
+    FourTuple t{rx.dst, seg->header.dst_port, rx.src, seg->header.src_port};
+    if (auto it = by_tuple_.find(t); it != by_tuple_.end()) {
+        Connection& c = *it->second;
+        const ConnId id = c.id;
+        on_segment(c, in, now);
+        if (Connection* still = find(id); still && still->state != State::kClosed) reindex(*still);
+    } else if (Listener* l = find_listener(rx.dst, t.local_port)) {
+        on_listen_segment(*l, in, now);
+    } else {
+        send_reset_for(in, now);
+    }
+    flush_doomed();
+}
+
+// RFC 9293 3.10.7.1 (CLOSED): a reset for anything but a reset.
+void TcpLayer::send_reset_for(const SegmentIn& in, Instant now) {
+    const auto& h = in.seg.header;
+    if (h.has(kRst)) return;
+    FourTuple t{in.rx->dst, h.dst_port, in.rx->src, h.src_port};
+    if (h.has(kAck))
+        send_rst(t, in.ack, std::nullopt, now);
+    else
+        send_rst(t, SeqNum{0}, in.seq + in.len, now);
+}
+
+void TcpLayer::negotiate_options(Connection& c, const wire::TcpOptions& o, bool /*is_syn_ack*/) {
+    c.peer_mss = o.mss.value_or(tc_.default_mss);
+    c.ws_ok = tc_.window_scaling && o.window_scale.has_value();
+    c.snd_wscale = c.ws_ok ? std::min<std::uint8_t>(*o.window_scale, 14) : 0;
+    if (!c.ws_ok) c.rcv_wscale = 0;
+    c.ts_ok = tc_.timestamps && o.timestamps.has_value();
+    c.sack_ok = tc_.sack && o.sack_permitted;
+    std::uint32_t our = 1460;
+    if (auto r = ip_.route(c.tuple.remote_addr)) our = r->mtu - 40;
+    std::uint32_t mss = std::min<std::uint32_t>(c.peer_mss, our);
+    // RFC 6691 / RFC 9293 3.7.1: the MSS option excludes options; leave room for timestamps.
+    if (c.ts_ok) mss -= 12;
+    c.mss = static_cast<std::uint16_t>(std::max<std::uint32_t>(mss, 64));
+    c.adv_mss = static_cast<std::uint16_t>(std::min<std::uint32_t>(our, 65535));
+    c.rcv_mss =
+        std::min<std::uint16_t>(c.mss, static_cast<std::uint16_t>(our - (c.ts_ok ? 12 : 0)));
+    if (c.cc) c.cc->set_mss(c.mss);
+}
+
+void TcpLayer::on_listen_segment(Listener& l, const SegmentIn& in, Instant now) {
+    const auto& h = in.seg.header;
+    if (h.has(kRst)) return;  // RFC 9293 3.10.7.2: ignore
+    if (h.has(kAck)) {        // an ACK to a listener: reset
+        send_reset_for(in, now);
+        return;
+    }
+    if (!h.has(kSyn)) return;
+    if (l.accept_queue.size() >= l.backlog) {
+        ++counters_.listen_overflows;
+        ++counters_.listen_drops;
+        return;
+    }
+    if (l.syn_queue >= l.backlog) {
+        ++counters_.listen_drops;
+        return;
+    }
+    FourTuple t{in.rx->dst, h.dst_port, in.rx->src, h.src_port};
+    Connection& c = create(t, now);
+    c.listener = l.id;
+    ++l.syn_queue;
+    c.irs = in.seq;
+    c.rcv_nxt = in.seq + 1;
+    c.rcv_adv = c.rcv_nxt;
+    negotiate_options(c, in.seg.options, false);
+    if (c.ts_ok) {
+        c.ts_recent = in.seg.options.timestamps->value;
+        c.ts_recent_at = now;
+    }
+    c.snd_wnd = h.window;  // unscaled in a SYN (RFC 7323 2.2)
+    c.max_snd_wnd = c.snd_wnd;
+    c.snd_wl1 = in.seq;
+    set_state(c, State::kSynReceived, now);
+    send_syn(c, now);
+    arm_rto(c, now);
+    reindex(c);
+}
+
+void TcpLayer::on_syn_sent_segment(Connection& c, const SegmentIn& in, Instant now) {
+    const auto& h = in.seg.header;
+    // RFC 9293 3.10.7.3, first: the ACK must acknowledge our SYN.
+    if (h.has(kAck) && (in.ack <= c.iss || in.ack > c.snd_max)) {
+        if (!h.has(kRst)) send_rst(c.tuple, in.ack, std::nullopt, now);
+        return;
+    }
+    if (h.has(kRst)) {
+        if (h.has(kAck)) {
+            ++counters_.attempt_fails;
+            reset_connection(c, std::errc::connection_refused, now);
+        }
+        return;
+    }
+    if (!h.has(kSyn)) return;
+    c.irs = in.seq;
+    c.rcv_nxt = in.seq + 1;
+    negotiate_options(c, in.seg.options, h.has(kAck));
+    if (c.ts_ok) {
+        c.ts_recent = in.seg.options.timestamps->value;
+        c.ts_recent_at = now;
+    }
+    if (h.has(kAck)) {
+        c.snd_una = in.ack;
+        c.syn_acked = true;
+        c.snd_wnd = h.window;  // unscaled in a SYN-ACK
+        c.max_snd_wnd = c.snd_wnd;
+        c.snd_wl1 = in.seq;
+        c.snd_wl2 = in.ack;
+        if (c.retransmits == 0) {
+            if (c.ts_ok && in.seg.options.timestamps->echo != 0)
+                c.rtt.sample(
+                    std::chrono::milliseconds(ts_now(c, now) - in.seg.options.timestamps->echo));
+            else
+                c.rtt.sample(now - c.rtt_start);
+        }
+        c.rto_at = kNever;
+        c.retransmits = 0;
+        c.rtt.reset_backoff();
+        established(c, now);
+        c.ack_now = true;
+        if (!in.seg.payload.empty()) {
+            SegmentIn data = in;
+            data.seq = in.seq + 1;
+            process_data(c, data, now);
+        }
+        output(c, now);
+        return;
+    }
+    // Simultaneous open (RFC 9293 3.5 figure 7): SYN-RECEIVED, answer with SYN-ACK.
+    c.rcv_adv = c.rcv_nxt;
+    c.snd_wnd = h.window;
+    set_state(c, State::kSynReceived, now);
+    send_syn(c, now);
+}
+
+void TcpLayer::send_challenge_ack(Connection& c, Instant now) {
+    // RFC 5961 7: rate-limited.
+    if (now - last_challenge_ < tc_.challenge_ack_interval && last_challenge_ != Instant{}) return;
+    last_challenge_ = now;
+    ++counters_.challenge_acks;
+    send_ack(c, now);
+}
+
+// RFC 7323 4.3 and 5.3: PAWS, and which TSval becomes TS.Recent. Returns false to drop.
+bool TcpLayer::update_timestamps(Connection& c, const SegmentIn& in, Instant now) {
+    if (!c.ts_ok || !in.seg.options.timestamps) return true;
+    const std::uint32_t tsval = in.seg.options.timestamps->value;
+    if (!in.seg.header.has(kRst) && static_cast<std::int32_t>(tsval - c.ts_recent) < 0 &&
+        now - c.ts_recent_at < kPawsIdle) {
+        ++counters_.paws_estab_rejected;
+        c.ack_now = true;
+        return false;
+    }
+    // RFC 7323 4.3 (3): SEG.TSval becomes TS.Recent if the segment covers Last.ACK.sent.
+    if (in.seq <= c.rcv_nxt && static_cast<std::int32_t>(tsval - c.ts_recent) >= 0) {
+        c.ts_recent = tsval;
+        c.ts_recent_at = now;
+    }
+    return true;
+}
+
+void TcpLayer::on_segment(Connection& c, SegmentIn& in, Instant now) {
+    const auto& h = in.seg.header;
+    ++c.segs_in;
+    if (c.state == State::kSynSent) {
+        on_syn_sent_segment(c, in, now);
+        return;
+    }
+    if (c.state == State::kClosed) return;
+    c.last_recv_at = now;
+    if (c.keepalive) {
+        c.keepalive_sent = 0;
+        c.keepalive_at = now + c.keepalive_idle;
+    }
+    // A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost; send it again.
+    if (c.state == State::kSynReceived && h.has(kSyn) && !h.has(kAck) && in.seq == c.irs) {
+        send_syn(c, now);
+        return;
+    }
+    // TIME-WAIT: a retransmitted FIN is acknowledged and restarts the 2 MSL wait (3.10.7.4).
+    if (c.state == State::kTimeWait && h.has(kFin) && !h.has(kRst) && !h.has(kSyn)) {
+        c.close_at = now + tc_.time_wait;
+        c.ack_now = true;
+        output(c, now);
+        return;
+    }
+    // --- first: sequence number ---------------------------------------------------------------
+    if (!update_timestamps(c, in, now)) {
+        output(c, now);
+        return;
+    }
+    const std::int32_t wnd_signed = c.rcv_adv - c.rcv_nxt;
+    const std::uint32_t wnd = wnd_signed > 0 ? static_cast<std::uint32_t>(wnd_signed) : 0u;
+    bool acceptable;
+    if (in.len == 0) {
+        acceptable = wnd == 0 ? in.seq == c.rcv_nxt : seq_in(in.seq, c.rcv_nxt, c.rcv_nxt + wnd);
+    } else if (wnd == 0) {
+        // A zero-window probe carries data we cannot take; its ACK still counts.
+        acceptable = in.seq == c.rcv_nxt;
+    } else {
+        acceptable = seq_in(in.seq, c.rcv_nxt, c.rcv_nxt + wnd) ||
+                     seq_in(in.seq + (in.len - 1), c.rcv_nxt, c.rcv_nxt + wnd);
+    }
+    // Simultaneous open: the peer's SYN-ACK in SYN-RECEIVED completes the handshake (its SYN
+    // is the one we already have; Linux accepts it the same way).
+    if (!acceptable && c.state == State::kSynReceived && h.has(kSyn) && h.has(kAck) &&
+        in.seq + 1 == c.rcv_nxt && in.ack == c.snd_nxt)
+        acceptable = true;
+    if (!acceptable) {
+        if (!h.has(kRst)) {
+            c.ack_now = true;
+            ++counters_.bad_segment_drops;
+            output(c, now);
+        }
+        return;
+    }
+    // Trim to the window: bytes before RCV.NXT and beyond RCV.NXT + RCV.WND go.
+    ByteSpan payload = in.seg.payload;
+    bool syn = h.has(kSyn);
+    bool fin = h.has(kFin);
+    SeqNum seq = in.seq;
+    if (seq < c.rcv_nxt) {
+        std::uint32_t cut = static_cast<std::uint32_t>(c.rcv_nxt - seq);
+        if (syn) {
+            syn = false;
+            --cut;
+            seq += 1;
+        }
+        const std::uint32_t n =
+            std::min<std::uint32_t>(cut, static_cast<std::uint32_t>(payload.size()));
+        payload = payload.subspan(n);
+        seq += n;
+    }
+    const SeqNum right = c.rcv_nxt + wnd;
+    if (seq + static_cast<std::uint32_t>(payload.size()) > right) {
+        const auto keep = static_cast<std::uint32_t>(std::max<std::int32_t>(right - seq, 0));
+        payload = payload.first(std::min<std::size_t>(keep, payload.size()));
+        fin = false;
+        c.ack_now = true;  // data beyond the window is dropped and acknowledged (3.10.7.4)
+    }
+    // --- second: RST (RFC 5961 3.2) -------------------------------------------------------------
+    if (h.has(kRst)) {
+        if (in.seq != c.rcv_nxt) {
+            send_challenge_ack(c, now);
+            return;
+        }
+        switch (c.state) {
+            case State::kSynReceived:
+                if (c.listener != 0 && !c.accepted) {
+                    destroy(c);  // back to LISTEN: the listener simply forgets it
+                } else {
+                    ++counters_.attempt_fails;
+                    reset_connection(c, std::errc::connection_refused, now);
+                }
+                return;
+            case State::kTimeWait:
+                destroy(c);
+                return;
+            default:
+                reset_connection(c, std::errc::connection_reset, now);
+                return;
+        }
+    }
+    // --- fourth: SYN in a synchronized state: challenge ACK (RFC 5961 4.2) ----------------------
+    if (syn) {
+        send_challenge_ack(c, now);
+        return;
+    }
+    // --- fifth: ACK ------------------------------------------------------------------------------
+    if (!h.has(kAck)) return;
+    if (c.state == State::kSynReceived) {
+        if (!(c.snd_una < in.ack && in.ack <= c.snd_max)) {
+            send_rst(c.tuple, in.ack, std::nullopt, now);
+            return;
+        }
+        c.snd_una = in.ack;
+        c.syn_acked = true;
+        c.snd_wnd = static_cast<std::uint32_t>(h.window) << c.snd_wscale;
+        c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
+        c.snd_wl1 = in.seq;
+        c.snd_wl2 = in.ack;
+        // The handshake's RTT (Linux's tcp_synack_rtt_meas): from the echoed timestamp, or
+        // from when the SYN-ACK went out if it was never retransmitted (Karn).
+        if (c.ts_ok && in.seg.options.timestamps && in.seg.options.timestamps->echo != 0)
+            c.rtt.sample(
+                std::chrono::milliseconds(ts_now(c, now) - in.seg.options.timestamps->echo));
+        else if (c.retransmits == 0)
+            c.rtt.sample(now - c.rtt_start);
+        c.rto_at = kNever;
+        c.retransmits = 0;
+        c.rtt.reset_backoff();
+        established(c, now);
+    } else if (!process_ack(c, in, now)) {
+        return;
+    }
+    if (c.state == State::kClosed) return;
+    // --- seventh: segment text -------------------------------------------------------------------
+    if (!payload.empty()) {
+        switch (c.state) {
+            case State::kEstablished:
+            case State::kFinWait1:
+            case State::kFinWait2: {
+                if (c.orphan) {
+                    // Linux: data for a socket the application closed resets the connection.
+                    ++counters_.abort_on_data;
+                    send_rst(c.tuple, c.snd_nxt, std::nullopt, now);
+                    destroy(c);
+                    return;
+                }
+                SegmentIn data = in;
+                data.seq = seq;
+                data.seg.payload = payload;
+                process_data(c, data, now);
+                break;
+            }
+            default:
+                break;  // CLOSE-WAIT and later: the peer already sent FIN; ignore
+        }
+    }
+    // --- eighth: FIN
+    // ------------------------------------------------------------------------------
+    if (fin) c.peer_fin = seq + static_cast<std::uint32_t>(payload.size());
+    if (c.peer_fin && !c.fin_received && *c.peer_fin == c.rcv_nxt) process_fin(c, now);
+    if (c.state != State::kClosed) output(c, now);
+}
+
+bool TcpLayer::process_ack(Connection& c, const SegmentIn& in, Instant now) {
+    const auto& h = in.seg.header;
+    // RFC 5961 5.2: an ACK for data never sent is answered and dropped; one far below SND.UNA
+    // (older than the largest window) is a blind injection attempt: challenge ACK.
+    if (in.ack > c.snd_max) {
+        c.ack_now = true;
+        output(c, now);
+        return false;
+    }
+    if (in.ack < c.snd_una - std::max<std::uint32_t>(c.max_snd_wnd, 65535)) {
+        send_challenge_ack(c, now);
+        return false;
+    }
+    const std::uint32_t new_wnd = static_cast<std::uint32_t>(h.window) << c.snd_wscale;
+    const std::int32_t acked_signed = in.ack - c.snd_una;
+    const std::uint32_t acked = acked_signed > 0 ? static_cast<std::uint32_t>(acked_signed) : 0u;
+    const std::uint32_t flight_before = static_cast<std::uint32_t>(c.snd_max - c.snd_una);
+    // RFC 5681 2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN, leaves
+    // the window as it was, and arrives while data is outstanding.
+    const bool dup = acked == 0 && in.seg.payload.empty() && !h.has(kSyn) && !h.has(kFin) &&
+                     new_wnd == c.snd_wnd && flight_before > 0 && in.ack == c.snd_una;
+    if (acked > 0) {
+        const bool fin_was_outstanding = c.fin_sent() && !c.fin_acked();
+        std::uint32_t data_acked =
+            std::min<std::uint32_t>(acked, static_cast<std::uint32_t>(c.sndbuf.size()));
+        c.sndbuf.consume(data_acked);
+        c.snd_una = in.ack;
+        if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
+        if (fin_was_outstanding && in.ack == c.snd_max && c.fin_queued) {
+            // the FIN is acknowledged along with the data
+        }
+        c.bytes_acked += data_acked;
+        // RTT (RFC 6298 / RFC 7323 4.1): from the echoed timestamp, or from the timed segment.
+        if (c.ts_ok && in.seg.options.timestamps && in.seg.options.timestamps->echo != 0) {
+            const auto ms =
+                static_cast<std::int32_t>(ts_now(c, now) - in.seg.options.timestamps->echo);
+            if (ms >= 0) c.rtt.sample(std::chrono::milliseconds(std::max(ms, 1)));
+        } else if (c.rtt_timing && in.ack > c.rtt_seq) {
+            c.rtt.sample(now - c.rtt_start);
+            c.rtt_timing = false;
+        }
+        c.retransmits = 0;
+        c.first_retrans_at = kNever;
+        c.rtt.reset_backoff();
+        if (c.in_recovery) {
+            if (in.ack >= c.recover) {
+                // RFC 6582 3.2 step 3: full acknowledgment ends recovery.
+                c.in_recovery = false;
+                c.inflation = 0;
+                c.dupacks = 0;
+                c.cc->on_exit_recovery(c.bytes_in_flight());
+            } else {
+                // Step 4: a partial ACK retransmits the next hole and deflates.
+                retransmit_head(c, now);
+                c.inflation = (c.inflation > acked ? c.inflation - acked : 0u) + c.mss;
+            }
+        } else {
+            c.dupacks = 0;
+            c.cc->on_ack(data_acked, flight_before, now);
+        }
+        // RFC 6298 5.2 / 5.3: stop the timer when all is acknowledged, else restart it.
+        c.rto_at = (c.snd_una == c.snd_max) ? kNever : now + c.rtt.rto();
+        c.persist = false;
+        if (c.sndbuf.free_space() >= c.sndbuf.capacity() / 3 && data_acked > 0)
+            notify(c, events::kWritable);
+    } else if (dup) {
+        ++c.dupacks;
+        if (c.in_recovery) {
+            c.inflation += c.mss;  // RFC 5681 3.2 step 4: each further dupack lets one out
+        } else if (c.dupacks == 3 && c.snd_una >= c.recover) {
+            // RFC 5681 3.2 / RFC 6582 3.2 step 2: fast retransmit, enter recovery.
+            c.in_recovery = true;
+            c.recover = c.snd_max;
+            c.cc->on_enter_recovery(flight_before);
+            c.inflation = 0;
+            ++counters_.fast_retrans;
+            retransmit_head(c, now);
+        }
+    }
+    // RFC 9293 3.10.7.4: window update from a segment no older than the last one used.
+    if (c.snd_wl1 < in.seq || (c.snd_wl1 == in.seq && c.snd_wl2 <= in.ack)) {
+        c.snd_wnd = new_wnd;
+        c.max_snd_wnd = std::max(c.max_snd_wnd, new_wnd);
+        c.snd_wl1 = in.seq;
+        c.snd_wl2 = in.ack;
+        if (c.snd_wnd > 0 && c.persist) {
+            c.persist = false;
+            c.persist_backoff = 0;
+            c.rto_at = kNever;
+        }
+    }
+    // State changes when our FIN is acknowledged.
+    if (c.fin_acked()) {
+        switch (c.state) {
+            case State::kFinWait1:
+                set_state(c, State::kFinWait2, now);
+                c.rto_at = kNever;
+                if (c.orphan) c.close_at = now + tc_.fin_timeout;
+                break;
+            case State::kClosing:
+                enter_time_wait(c, now);
+                break;
+            case State::kLastAck:
+                if (c.orphan) {
+                    destroy(c);
+                } else {
+                    set_state(c, State::kClosed, now);
+                    c.rto_at = kNever;
+                    unlink_tuple(c);
+                    notify(c, events::kHangup);
+                }
+                return false;
+            default:
+                break;
+        }
+    }
+    return true;
+}
+
+void TcpLayer::process_data(Connection& c, SegmentIn& in, Instant now) {
+    const auto offset = static_cast<std::size_t>(in.seq - c.rcv_nxt);
+    ByteSpan payload = in.seg.payload;
+    const bool had_ooo = !c.rcvbuf.out_of_order().empty();
+    if (c.rcvbuf.free_space() == 0 && !payload.empty()) ++counters_.rcv_window_full_drops;
+    const std::size_t ooo_before = c.rcvbuf.out_of_order_bytes();
+    const std::size_t in_order = c.rcvbuf.write(offset, payload);
+    ++c.data_segs_in;
+    if (offset > 0) {
+        // Out of order: keep it, say so at once (RFC 5681 4.2: immediate duplicate ACK).
+        ++counters_.ofo_queue;
+        c.last_ooo = in.seq;
+        if (c.rcvbuf.out_of_order_bytes() == ooo_before) ++counters_.ofo_drop;
+        c.ack_now = true;
+        return;
+    }
+    if (in_order == 0) {
+        c.ack_now = true;
+        return;
+    }
+    c.rcv_nxt += static_cast<std::uint32_t>(in_order);
+    c.bytes_received += in_order;
+    // Linux's rcv_mss: the largest segment seen, capped by what we advertised.
+    if (payload.size() > c.rcv_mss)
+        c.rcv_mss = static_cast<std::uint16_t>(std::min<std::size_t>(payload.size(), c.adv_mss));
+    notify(c, events::kReadable);
+    // Delayed ACKs the Linux way: quick ACKs at the start, every second full segment at once,
+    // gap-filling data at once, otherwise within the delayed-ACK timeout.
+    c.unacked_bytes += static_cast<std::uint32_t>(in_order);
+    if (had_ooo) {
+        c.ack_now = true;
+    } else if (c.quickacks > 0) {
+        --c.quickacks;
+        c.ack_now = true;
+    } else if (c.unacked_bytes >= 2u * c.rcv_mss) {
+        c.ack_now = true;
+    } else if (c.delack_at == kNever) {
+        c.delack_at = now + tc_.delack_min;
+    }
+}
+
+void TcpLayer::process_fin(Connection& c, Instant now) {
+    c.rcv_nxt += 1;
+    c.fin_received = true;
+    c.ack_now = true;
+    switch (c.state) {
+        case State::kSynReceived:
+        case State::kEstablished:
+            set_state(c, State::kCloseWait, now);
+            break;
+        case State::kFinWait1:
+            if (c.fin_acked())
+                enter_time_wait(c, now);
+            else
+                set_state(c, State::kClosing, now);
+            break;
+        case State::kFinWait2:
+            enter_time_wait(c, now);
+            break;
+        case State::kTimeWait:
+            c.close_at = now + tc_.time_wait;
+            break;
+        default:
+            break;
+    }
+    notify(c, events::kReadable);
+}
+
+void TcpLayer::on_icmp_error(const net::IcmpErrorRx& e, Instant now) {
+    if (e.orig_l4.size() < 8) return;
+    FourTuple t{e.orig_src, load_be16(e.orig_l4.data()), e.orig_dst,
+                load_be16(e.orig_l4.data() + 2)};
+    auto it = by_tuple_.find(t);
+    if (it == by_tuple_.end()) return;
+    Connection& c = *it->second;
+    // RFC 5927 / RFC 5961 spirit: the quoted sequence number must be one we have outstanding.
+    const SeqNum seq{load_be32(e.orig_l4.data() + 4)};
+    if (!(c.snd_una <= seq && seq <= c.snd_max) && !(c.state == State::kSynSent && seq == c.iss))
+        return;
+    if (e.type == 3 && e.code == 4) {
+        // RFC 1191: frag-needed: resegment at the new path MTU and resend at once.
+        const std::uint32_t m = e.next_hop_mtu - 40u - (c.ts_ok ? 12u : 0u);
+        if (m < c.mss && m >= 64) {
+            c.mss = static_cast<std::uint16_t>(m);
+            c.cc->set_mss(c.mss);
+            retransmit_head(c, now);
+        }
+        return;
+    }
+    // RFC 1122 4.2.3.9: hard errors abort a connection that is being opened; otherwise they
+    // are soft (reported only if the connection later times out).
+    if (c.state == State::kSynSent && e.type == 3 &&
+        (e.code == 2 || e.code == 3 || e.code == 9 || e.code == 10 || e.code == 13)) {
+        ++counters_.attempt_fails;
+        reset_connection(c,
+                         e.code == 3 || e.code == 2 ? std::errc::connection_refused
+                                                    : std::errc::host_unreachable,
+                         now);
+        flush_doomed();
+    }
+}
+
+}  // namespace ustack::tcp

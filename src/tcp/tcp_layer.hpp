@@ -1,0 +1,147 @@
+// TcpLayer: the TCP of one stack. Demultiplexes segments by 4-tuple (hash table) or to a
+// listener, runs the RFC 9293 3.10.7 segment-arrival rules, decides output, runs timers, and
+// offers the socket calls that Stack exposes.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <set>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.hpp"
+#include "net/ip_layer.hpp"
+#include "net/transport.hpp"
+#include "stack/config.hpp"
+#include "stack/counters.hpp"
+#include "tcp/connection.hpp"
+#include "tcp/isn.hpp"
+#include "wire/tcp.hpp"
+
+namespace ustack::tcp {
+
+class TcpLayer : public net::Transport {
+  public:
+    using ReadyFn = void (*)(void* ctx, ConnId id, std::uint32_t events);
+
+    TcpLayer(const StackConfig& cfg, TcpCounters& counters, net::IpLayer& ip, std::uint64_t seed,
+             std::uint32_t* next_socket_id);
+    ~TcpLayer() override;
+
+    void set_ready_callback(ReadyFn fn, void* ctx) {
+        ready_fn_ = fn;
+        ready_ctx_ = ctx;
+    }
+
+    // --- socket calls (errors with Linux errno meanings) ---------------------------------------
+    Result<ConnId, std::errc> listen(TcpEndpoint local, std::uint32_t backlog, Instant now);
+    Result<ConnId, std::errc> accept(ConnId listener, TcpEndpoint* peer);
+    Result<ConnId, std::errc> connect(TcpEndpoint remote, TcpEndpoint local, Instant now);
+    Result<std::size_t, std::errc> send(ConnId id, ByteSpan data, Instant now);
+    Result<std::size_t, std::errc> recv(ConnId id, MutableByteSpan out, bool peek, Instant now);
+    Result<void, std::errc> shutdown(ConnId id, Shutdown how, Instant now);
+    void close(ConnId id, Instant now);
+    void abort(ConnId id, Instant now);
+    std::uint32_t poll(ConnId id) const;
+    Result<TcpInfo, std::errc> info(ConnId id) const;
+    Result<void, std::errc> set_nodelay(ConnId id, bool on, Instant now);
+    Result<void, std::errc> set_keepalive(ConnId id, bool on, Duration idle, Duration interval,
+                                          std::uint32_t probes, Instant now);
+    Result<void, std::errc> set_linger(ConnId id, std::optional<Duration> linger);
+    Result<void, std::errc> set_buffers(ConnId id, std::size_t send, std::size_t recv);
+    Result<std::errc, std::errc> take_error(ConnId id);  // SO_ERROR
+    bool exists(ConnId id) const;
+    std::size_t connection_count() const { return conns_.size(); }
+
+    // --- driving ---------------------------------------------------------------------------------
+    void on_datagram(const net::IpRx& rx, ByteSpan l4, Instant now) override;
+    void on_icmp_error(const net::IcmpErrorRx& err, Instant now) override;
+    void on_timer(Instant now);
+    Instant next_deadline() const;
+
+  private:
+    struct Listener {
+        ConnId id = 0;
+        TcpEndpoint local;
+        std::uint32_t backlog = 0;
+        std::uint32_t syn_queue = 0;      // half-open connections from this listener
+        std::deque<ConnId> accept_queue;  // established, not yet accepted
+    };
+    struct SegmentIn {
+        const net::IpRx* rx;
+        wire::TcpSegment seg;
+        SeqNum seq;
+        SeqNum ack;
+        std::uint32_t len;  // payload + SYN + FIN
+    };
+
+    // input (tcp_input.cpp)
+    void on_listen_segment(Listener& l, const SegmentIn& in, Instant now);
+    void on_syn_sent_segment(Connection& c, const SegmentIn& in, Instant now);
+    void on_segment(Connection& c, SegmentIn& in, Instant now);
+    bool process_ack(Connection& c, const SegmentIn& in, Instant now);
+    void process_data(Connection& c, SegmentIn& in, Instant now);
+    void process_fin(Connection& c, Instant now);
+    bool update_timestamps(Connection& c, const SegmentIn& in, Instant now);
+    void negotiate_options(Connection& c, const wire::TcpOptions& o, bool is_syn_ack);
+    void send_reset_for(const SegmentIn& in, Instant now);
+    void send_challenge_ack(Connection& c, Instant now);
+
+    // output (tcp_output.cpp)
+    void output(Connection& c, Instant now);
+    void send_segment(Connection& c, SeqNum seq, std::size_t data_offset, std::size_t len,
+                      std::uint8_t flags, Instant now);
+    void send_syn(Connection& c, Instant now);
+    void send_ack(Connection& c, Instant now);
+    void send_rst(const FourTuple& t, SeqNum seq, std::optional<SeqNum> ack, Instant now);
+    void retransmit_head(Connection& c, Instant now);
+    std::uint32_t receive_window(Connection& c) const;
+    std::uint32_t send_window(const Connection& c) const;
+    std::uint32_t segment_size(const Connection& c) const;
+    std::uint32_t ts_now(const Connection& c, Instant now) const;
+
+    // timers (tcp_timers.cpp)
+    void on_conn_timer(Connection& c, Instant now);
+    void on_rto(Connection& c, Instant now);
+    void on_persist(Connection& c, Instant now);
+    void on_keepalive(Connection& c, Instant now);
+    void arm_rto(Connection& c, Instant now);
+    void reindex(Connection& c);
+
+    // lifecycle (tcp_layer.cpp)
+    Connection* find(ConnId id);
+    const Connection* find(ConnId id) const;
+    Connection& create(const FourTuple& t, Instant now);
+    void set_state(Connection& c, State s, Instant now);
+    void enter_time_wait(Connection& c, Instant now);
+    void reset_connection(Connection& c, std::errc err, Instant now);  // peer reset / timeout
+    void destroy(Connection& c);
+    void established(Connection& c, Instant now);
+    void notify(Connection& c, std::uint32_t events);
+    void flush_doomed();
+    void unlink_tuple(Connection& c);
+    bool port_in_use(wire::Ipv4Addr addr, std::uint16_t port) const;
+    Result<std::uint16_t, std::errc> pick_port(const FourTuple& t);
+    Listener* find_listener(wire::Ipv4Addr addr, std::uint16_t port);
+
+    const StackConfig& cfg_;
+    const TcpConfig& tc_;
+    TcpCounters& counters_;
+    net::IpLayer& ip_;
+    IsnGenerator isn_;
+    std::uint32_t* next_id_;
+    std::unordered_map<ConnId, std::unique_ptr<Connection>> conns_;
+    std::unordered_map<FourTuple, Connection*, FourTupleHash> by_tuple_;
+    std::unordered_map<ConnId, Listener> listeners_;
+    std::set<std::pair<Instant, ConnId>> timers_;
+    std::vector<ConnId> doomed_;  // destroyed at the end of the current call
+    std::uint64_t port_seed_;
+    std::uint32_t port_counter_ = 0;
+    Instant last_challenge_{};
+    ReadyFn ready_fn_ = nullptr;
+    void* ready_ctx_ = nullptr;
+};
+
+}  // namespace ustack::tcp

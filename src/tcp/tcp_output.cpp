@@ -1,0 +1,263 @@
+// TCP output: what to send and when (window, congestion window, Nagle, silly-window
+// avoidance), and how each segment is built with its options.
+#include <algorithm>
+#include <cstring>
+
+#include "tcp/tcp_layer.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/tcp.hpp"
+
+namespace ustack::tcp {
+
+std::uint32_t TcpLayer::ts_now(const Connection& c, Instant now) const {
+    // RFC 7323 5.4: a millisecond clock, offset per connection (as Linux does since 4.10).
+    return static_cast<std::uint32_t>(
+               std::chrono::duration_cast<std::chrono::milliseconds>(now).count()) +
+           c.ts_offset;
+}
+
+// The window to advertise now. RFC 9293 3.8.6.2.2: do not move the right edge by less than
+// min(buffer/2, MSS) (receiver SWS avoidance); RFC 7323 2.4 / RFC 9293 3.8.6: never shrink it.
+std::uint32_t TcpLayer::receive_window(Connection& c) const {
+    const std::uint32_t scale_max = 65535u << c.rcv_wscale;
+    auto wnd = static_cast<std::uint32_t>(std::min<std::size_t>(c.rcvbuf.free_space(), scale_max));
+    wnd &= ~((1u << c.rcv_wscale) - 1u);
+    const std::int32_t cur_signed = c.rcv_adv - c.rcv_nxt;
+    const std::uint32_t cur = cur_signed > 0 ? static_cast<std::uint32_t>(cur_signed) : 0u;
+    if (wnd <= cur) return cur;
+    const std::uint32_t sws =
+        std::min<std::uint32_t>(static_cast<std::uint32_t>(c.rcvbuf.capacity() / 2), c.rcv_mss);
+    if (wnd - cur < sws && wnd < static_cast<std::uint32_t>(c.rcvbuf.capacity())) return cur;
+    return wnd;
+}
+
+std::uint32_t TcpLayer::send_window(const Connection& c) const {
+    const std::uint32_t cwnd = c.cc->state().cwnd + c.inflation;
+    return std::min(c.snd_wnd, cwnd);
+}
+
+void TcpLayer::send_segment(Connection& c, SeqNum seq, std::size_t data_offset, std::size_t len,
+                            std::uint8_t flags, Instant now) {
+    using namespace wire::tcp_flags;
+    wire::TcpOptions opts;
+    const bool syn = (flags & kSyn) != 0;
+    if (syn) {
+        auto r = ip_.route(c.tuple.remote_addr);
+        const std::uint32_t mtu = r ? ip_.interface(r->ifc).mtu : 1500u;
+        opts.mss = static_cast<std::uint16_t>(std::min<std::uint32_t>(mtu - 40, 65535));
+        const bool active = (flags & kAck) == 0;
+        if (tc_.window_scaling && (active || c.ws_ok)) opts.window_scale = c.rcv_wscale;
+        if (tc_.sack && (active || c.sack_ok)) opts.sack_permitted = true;
+        if (tc_.timestamps && (active || c.ts_ok))
+            opts.timestamps = wire::TcpTimestamps{ts_now(c, now), active ? 0u : c.ts_recent};
+    } else {
+        if (c.ts_ok) opts.timestamps = wire::TcpTimestamps{ts_now(c, now), c.ts_recent};
+        // RFC 2018 4: report out-of-order data; the block holding the newest segment first.
+        if (c.sack_ok && !c.rcvbuf.out_of_order().empty()) {
+            const auto& ooo = c.rcvbuf.out_of_order();
+            std::size_t first = 0;
+            for (std::size_t i = 0; i < ooo.size(); ++i) {
+                SeqNum l = c.rcv_nxt + static_cast<std::uint32_t>(ooo[i].begin);
+                SeqNum r = c.rcv_nxt + static_cast<std::uint32_t>(ooo[i].end);
+                if (seq_in(c.last_ooo, l, r) || c.last_ooo == r) first = i;
+            }
+            auto put = [&](std::size_t i) {
+                if (opts.sack_count >= wire::kTcpMaxSackBlocks) return;
+                opts.sack_blocks[opts.sack_count++] =
+                    wire::SackBlock{(c.rcv_nxt + static_cast<std::uint32_t>(ooo[i].begin)).v,
+                                    (c.rcv_nxt + static_cast<std::uint32_t>(ooo[i].end)).v};
+            };
+            put(first);
+            for (std::size_t i = 0; i < ooo.size(); ++i)
+                if (i != first) put(i);
+        }
+    }
+    wire::TcpHeader h;
+    h.src_port = c.tuple.local_port;
+    h.dst_port = c.tuple.remote_port;
+    h.seq = seq.v;
+    h.flags = flags;
+    std::uint32_t wnd = 0;
+    if (flags & kAck) {
+        h.ack = c.rcv_nxt.v;
+        wnd = receive_window(c);
+        c.rcv_adv = c.rcv_nxt + wnd;
+    } else if (syn) {
+        wnd = receive_window(c);
+    }
+    // RFC 7323 2.2: the window in a SYN or SYN-ACK is never scaled.
+    h.window =
+        static_cast<std::uint16_t>(syn ? std::min<std::uint32_t>(wnd, 65535)
+                                       : std::min<std::uint32_t>(wnd >> c.rcv_wscale, 65535));
+    auto buf = ip_.l4_buffer();
+    const std::size_t hlen = wire::kTcpMinHeaderLen + wire::tcp_options_size(opts);
+    if (len) c.sndbuf.copy_out(data_offset, len, buf.data() + hlen);
+    wire::write_tcp(buf, h, opts, len, c.tuple.local_addr, c.tuple.remote_addr);
+    net::IpTx tx;
+    tx.src = c.tuple.local_addr;
+    tx.dst = c.tuple.remote_addr;
+    tx.protocol = wire::kIpProtoTcp;
+    tx.dont_fragment = true;
+    auto r = ip_.output(tx, hlen + len, now);
+    if (!r && r.error() == std::errc::message_size) {
+        // The path MTU fell under our segment size: shrink and let retransmission resend.
+        if (auto rt = ip_.route(c.tuple.remote_addr)) {
+            std::uint32_t m = rt->mtu - 40 - (c.ts_ok ? 12 : 0);
+            if (m < c.mss) c.mss = static_cast<std::uint16_t>(std::max<std::uint32_t>(m, 64));
+        }
+    }
+    ++c.segs_out;
+    ++counters_.out_segs;
+    if (len) ++c.data_segs_out;
+    if (flags & kAck) {
+        c.ack_now = false;
+        c.unacked_bytes = 0;
+        c.delack_at = kNever;
+    }
+}
+
+void TcpLayer::send_syn(Connection& c, Instant now) {
+    using namespace wire::tcp_flags;
+    const bool syn_ack = c.state == State::kSynReceived;
+    if (c.retransmits == 0) c.rtt_start = now;  // the handshake's RTT sample starts here
+    send_segment(c, c.iss, 0, 0, syn_ack ? (kSyn | kAck) : kSyn, now);
+    if (c.snd_nxt == c.iss) c.snd_nxt = c.iss + 1;
+    c.snd_max = seq_max(c.snd_max, c.snd_nxt);
+}
+
+void TcpLayer::send_ack(Connection& c, Instant now) {
+    // After a timeout SND.NXT is pulled back to resend; a bare ACK still carries the highest
+    // sequence sent so that the peer finds it acceptable (Linux: tcp_acceptable_seq).
+    send_segment(c, c.snd_max, 0, 0, wire::tcp_flags::kAck, now);
+}
+
+void TcpLayer::send_rst(const FourTuple& t, SeqNum seq, std::optional<SeqNum> ack, Instant now) {
+    using namespace wire::tcp_flags;
+    wire::TcpHeader h;
+    h.src_port = t.local_port;
+    h.dst_port = t.remote_port;
+    h.seq = seq.v;
+    h.flags = kRst;
+    if (ack) {
+        h.ack = ack->v;
+        h.flags |= kAck;
+    }
+    auto buf = ip_.l4_buffer();
+    wire::write_tcp(buf, h, wire::TcpOptions{}, 0, t.local_addr, t.remote_addr);
+    net::IpTx tx;
+    tx.src = t.local_addr;
+    tx.dst = t.remote_addr;
+    tx.protocol = wire::kIpProtoTcp;
+    tx.dont_fragment = true;
+    (void)ip_.output(tx, wire::kTcpMinHeaderLen, now);
+    ++counters_.out_segs;
+    ++counters_.out_rsts;
+}
+
+// Resends the first unacknowledged segment (fast retransmit, partial ACKs, PMTU drops).
+void TcpLayer::retransmit_head(Connection& c, Instant now) {
+    using namespace wire::tcp_flags;
+    const auto outstanding = static_cast<std::uint32_t>(c.snd_max - c.snd_una);
+    if (outstanding == 0) return;
+    const std::size_t data = std::min<std::size_t>({segment_size(c), c.sndbuf.size(), outstanding});
+    std::uint8_t flags = kAck;
+    if (data == c.sndbuf.size() && c.fin_queued && data < outstanding) flags |= kFin;
+    if (data == c.sndbuf.size() && data > 0) flags |= kPsh;
+    send_segment(c, c.snd_una, 0, data, flags, now);
+    c.rtt_timing = false;  // Karn: no sample from a retransmitted segment
+    ++c.total_retrans;
+    ++counters_.retrans_segs;
+    c.bytes_retrans += data;
+}
+
+// Data bytes that fit in one segment now: the MSS less the SACK blocks this segment will carry
+// (the MSS already leaves room for timestamps).
+std::uint32_t TcpLayer::segment_size(const Connection& c) const {
+    std::uint32_t mss = c.mss;
+    if (c.sack_ok && !c.rcvbuf.out_of_order().empty()) {
+        const std::size_t max_blocks = c.ts_ok ? 3 : 4;
+        const std::size_t n = std::min(c.rcvbuf.out_of_order().size(), max_blocks);
+        mss -= static_cast<std::uint32_t>(4 + 8 * n);
+    }
+    return mss;
+}
+
+void TcpLayer::output(Connection& c, Instant now) {
+    using namespace wire::tcp_flags;
+    switch (c.state) {
+        case State::kEstablished:
+        case State::kCloseWait:
+        case State::kFinWait1:
+        case State::kClosing:
+        case State::kLastAck:
+            break;
+        case State::kFinWait2:
+        case State::kTimeWait:
+            if (c.ack_now) send_ack(c, now);
+            return;
+        default:
+            return;
+    }
+    for (int guard = 0; guard < 1 << 16; ++guard) {
+        const std::uint32_t in_flight = c.bytes_in_flight();
+        const std::size_t unsent = c.unsent();
+        const std::uint32_t wnd = send_window(c);
+        const std::int32_t room = (c.snd_una + wnd) - c.snd_nxt;
+        const std::uint32_t usable = room > 0 ? static_cast<std::uint32_t>(room) : 0u;
+        if (unsent > 0) {
+            const std::uint32_t seg_size = segment_size(c);
+            const std::size_t len = std::min<std::size_t>({unsent, usable, seg_size});
+            if (len == 0) {
+                // Zero window with nothing in flight: the persist timer probes it (RFC 9293
+                // 3.8.6.1).
+                if (c.snd_wnd == 0 && in_flight == 0 && (c.rto_at == kNever || !c.persist)) {
+                    c.persist = true;
+                    c.rto_at = now + std::max(c.rtt.rto(), tc_.persist_min);
+                }
+                break;
+            }
+            const bool last = len == unsent;
+            // Nagle (RFC 896, RFC 9293 3.7.4) and sender SWS avoidance (3.8.6.2.1): a short
+            // segment goes only when it empties the queue and nothing is in flight (or
+            // TCP_NODELAY), or when it fills half the largest window the peer offered.
+            if (len < seg_size) {
+                const bool push_ok = last && (c.nodelay || in_flight == 0 || c.fin_queued);
+                const bool half_window =
+                    c.max_snd_wnd > 0 && len >= c.max_snd_wnd / 2 && in_flight == 0;
+                if (!push_ok && !half_window) break;
+            }
+            std::uint8_t flags = kAck;
+            if (last) flags |= kPsh;
+            if (last && c.fin_queued) flags |= kFin;
+            const bool retransmission = c.snd_nxt < c.snd_max;
+            const auto offset = static_cast<std::size_t>(c.snd_nxt - c.snd_una);
+            send_segment(c, c.snd_nxt, offset, len, flags, now);
+            if (retransmission) {
+                ++c.total_retrans;
+                ++counters_.retrans_segs;
+                c.bytes_retrans += len;
+            } else {
+                c.bytes_sent += len;
+                if (!c.ts_ok && !c.rtt_timing) {
+                    c.rtt_timing = true;
+                    c.rtt_seq = c.snd_nxt;
+                    c.rtt_start = now;
+                }
+            }
+            c.snd_nxt += static_cast<std::uint32_t>(len) + ((flags & kFin) ? 1u : 0u);
+            c.snd_max = seq_max(c.snd_max, c.snd_nxt);
+            arm_rto(c, now);
+            continue;
+        }
+        if (c.fin_queued && c.snd_nxt == c.fin_seq()) {
+            send_segment(c, c.snd_nxt, 0, 0, kAck | kFin, now);
+            c.snd_nxt += 1;
+            c.snd_max = seq_max(c.snd_max, c.snd_nxt);
+            arm_rto(c, now);
+        }
+        break;
+    }
+    if (c.ack_now) send_ack(c, now);
+}
+
+}  // namespace ustack::tcp

@@ -1,0 +1,208 @@
+// Two stacks over in-memory links with seeded faults, in virtual time: bulk transfers in both
+// directions at once. The delivered streams must equal the sent streams byte for byte, and both
+// ends must reach CLOSED (TIME-WAIT included) within a bounded virtual time.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <tuple>
+
+#include "phy/fault.hpp"
+#include "phy/memory_pair.hpp"
+#include "phy/pcap.hpp"
+#include "stack/stack.hpp"
+
+using namespace ustack;
+using wire::Ipv4Addr;
+
+namespace {
+
+const Ipv4Addr kA{10, 7, 0, 1};
+const Ipv4Addr kB{10, 7, 0, 2};
+
+std::byte stream_byte(std::uint64_t seed, std::size_t i) {
+    std::uint64_t x = (i / 8) * 0x9e3779b97f4a7c15ull + seed;
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 29;
+    return static_cast<std::byte>(x >> ((i % 8) * 8));
+}
+
+struct Peer {
+    Stack* stack = nullptr;
+    SocketId sock = 0;
+    std::uint64_t tx_seed = 0, rx_seed = 0;
+    std::size_t to_send = 0, sent = 0, received = 0, expected = 0;
+    bool shut = false, eof = false, closed = false, mismatch = false;
+    std::vector<std::byte> buf = std::vector<std::byte>(65536);
+
+    void pump() {
+        if (!sock || closed) return;
+        while (sent < to_send) {
+            std::size_t n = std::min<std::size_t>(buf.size(), to_send - sent);
+            for (std::size_t i = 0; i < n; ++i)
+                buf[i] = stream_byte(tx_seed, sent + i);
+            auto r = stack->tcp_send(sock, ByteSpan{buf.data(), n});
+            if (!r) break;
+            sent += *r;
+        }
+        if (sent == to_send && !shut) {
+            if (stack->tcp_shutdown(sock, tcp::Shutdown::kWrite)) shut = true;
+        }
+        while (!eof) {
+            auto r = stack->tcp_recv(sock, buf);
+            if (!r) break;
+            if (*r == 0) {
+                eof = true;
+                break;
+            }
+            for (std::size_t i = 0; i < *r; ++i)
+                if (buf[i] != stream_byte(rx_seed, received + i)) mismatch = true;
+            received += *r;
+        }
+        if (eof && shut && !closed) {
+            stack->tcp_close(sock);
+            closed = true;
+        }
+    }
+};
+
+struct Result {
+    std::size_t a_received = 0, b_received = 0;
+    bool a_mismatch = false, b_mismatch = false;
+    bool a_eof = false, b_eof = false;
+    std::size_t conns_left = 0;
+    Duration elapsed{};
+};
+
+Result run(std::size_t a_to_b, std::size_t b_to_a, const phy::FaultConfig& fab,
+           const phy::FaultConfig& fba, std::uint64_t seed, Duration limit) {
+    auto [ea, eb] = phy::MemoryLink::make_pair(phy::LinkType::kIp, 1500);
+    std::unique_ptr<phy::Device> inner_a = std::move(ea);
+    if (const char* path = std::getenv("SIM_PCAP");
+        path && std::getenv("SIM_SEED") && std::stoull(std::getenv("SIM_SEED")) == seed) {
+        auto w = phy::PcapWriter::open(path, phy::LinkType::kIp);
+        if (w) inner_a = std::make_unique<phy::PcapDevice>(std::move(inner_a), std::move(*w));
+    }
+    phy::FaultDevice da(std::move(inner_a), fab);
+    phy::FaultDevice db(std::move(eb), fba);
+    StackConfig ca, cb;
+    ca.seed = seed * 2 + 1;
+    cb.seed = seed * 2 + 2;
+    ca.tcp.send_buffer = cb.tcp.send_buffer = 256 * 1024;
+    ca.tcp.recv_buffer = cb.tcp.recv_buffer = 256 * 1024;
+    Stack a(ca), b(cb);
+    a.add_interface(da, InterfaceConfig{{kA, 24}, {}, {}});
+    b.add_interface(db, InterfaceConfig{{kB, 24}, {}, {}});
+    const Instant start = std::chrono::seconds(10);
+    Instant now = start;
+    a.poll(now);
+    b.poll(now);
+    auto l = b.tcp_listen(Endpoint{{}, 5001});
+    EXPECT_TRUE(l);
+    Peer pa, pb;
+    pa.stack = &a;
+    pb.stack = &b;
+    pa.to_send = a_to_b;
+    pb.to_send = b_to_a;
+    pa.tx_seed = pb.rx_seed = seed * 11 + 1;
+    pb.tx_seed = pa.rx_seed = seed * 13 + 7;
+    auto c = a.tcp_connect(Endpoint{kB, 5001});
+    EXPECT_TRUE(c);
+    pa.sock = *c;
+    const Instant end = start + limit;
+    while (now < end) {
+        a.poll(now);
+        b.poll(now);
+        if (!pb.sock) {
+            if (auto s = b.tcp_accept(*l)) pb.sock = *s;
+        }
+        pa.pump();
+        pb.pump();
+        a.poll(now);
+        b.poll(now);
+        if (pa.closed && pb.closed && a.tcp_connection_count() == 0 &&
+            b.tcp_connection_count() == 0)
+            break;
+        Instant next = std::min(a.next_deadline(), b.next_deadline());
+        if (next <= now) next = now + std::chrono::microseconds(1);
+        // The links are instantaneous unless delayed: advance at most 1 ms at a time so that
+        // the applications run between deliveries.
+        now = std::min(next, now + std::chrono::milliseconds(1));
+    }
+    if (std::getenv("SIM_DEBUG")) {
+        for (auto [st, sock, name] : {std::tuple{&a, pa.sock, "A"}, std::tuple{&b, pb.sock, "B"}}) {
+            auto i = st->tcp_info(sock);
+            if (!i) {
+                std::printf("%s: no info\n", name);
+                continue;
+            }
+            std::printf(
+                "%s: state %s cwnd %u ssthresh %u snd_wnd %u rcv_wnd %u inflight %u unsent %u "
+                "unread %u ooo %u rto %lld retrans %u total %u recov %d\n",
+                name, std::string(tcp::to_string(i->state)).c_str(), i->cwnd, i->ssthresh,
+                i->snd_wnd, i->rcv_wnd, i->bytes_in_flight, i->unsent, i->unread, i->ooo_bytes,
+                (long long)(i->rto.count() / 1000000), i->retransmits, i->total_retrans,
+                i->in_recovery);
+        }
+        std::printf("elapsed %lld ms\n", (long long)((now - start).count() / 1000000));
+        a.print_counters(std::cout);
+    }
+    Result r;
+    r.a_received = pa.received;
+    r.b_received = pb.received;
+    r.a_mismatch = pa.mismatch;
+    r.b_mismatch = pb.mismatch;
+    r.a_eof = pa.eof;
+    r.b_eof = pb.eof;
+    r.conns_left = a.tcp_connection_count() + b.tcp_connection_count();
+    r.elapsed = now - start;
+    return r;
+}
+
+void check(const Result& r, std::size_t a_to_b, std::size_t b_to_a, const std::string& what) {
+    EXPECT_FALSE(r.a_mismatch) << what;
+    EXPECT_FALSE(r.b_mismatch) << what;
+    EXPECT_EQ(r.b_received, a_to_b) << what;
+    EXPECT_EQ(r.a_received, b_to_a) << what;
+    EXPECT_TRUE(r.a_eof && r.b_eof) << what;
+    EXPECT_EQ(r.conns_left, 0u) << what;
+}
+
+}  // namespace
+
+TEST(SimTcp, CleanLinkBothDirections) {
+    phy::FaultConfig none;
+    auto r = run(1 << 20, 1 << 20, none, none, 1, std::chrono::seconds(300));
+    check(r, 1 << 20, 1 << 20, "clean");
+}
+
+TEST(SimTcp, DelayedLinkBothDirections) {
+    phy::FaultConfig f;
+    f.delay = std::chrono::milliseconds(10);
+    f.rate_bps = 100'000'000;
+    f.queue_limit_bytes = 256 * 1024;
+    auto r = run(2 << 20, 2 << 20, f, f, 2, std::chrono::seconds(300));
+    check(r, 2 << 20, 2 << 20, "delayed");
+}
+
+TEST(SimTcp, ManySeedsWithLossReorderDuplicationCorruption) {
+    for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+        phy::FaultConfig f;
+        f.seed = seed;
+        f.loss = 0.01 * static_cast<double>(seed % 11);  // 0..10 %
+        f.duplicate = (seed % 3 == 0) ? 0.02 : 0.0;
+        f.reorder = (seed % 4 == 0) ? 0.05 : 0.0;
+        f.corrupt = (seed % 5 == 0) ? 0.01 : 0.0;
+        f.delay = std::chrono::milliseconds(1 + seed % 5);
+        f.jitter = std::chrono::milliseconds(seed % 3);
+        phy::FaultConfig g = f;
+        g.seed = seed * 7919;
+        const std::size_t n = 64 * 1024 + seed * 997;
+        auto r = run(n, n / 2, f, g, seed, std::chrono::seconds(1200));
+        check(r, n, n / 2, "seed " + std::to_string(seed));
+        if (::testing::Test::HasFailure()) break;
+    }
+}

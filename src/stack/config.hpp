@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "common/time.hpp"
 
@@ -35,6 +36,9 @@ struct TcpConfig {
     std::uint32_t keepalive_probes = 9;
     Duration persist_min = std::chrono::milliseconds(200);
     Duration challenge_ack_interval = std::chrono::milliseconds(1);  // RFC 5961 7 rate limit
+    // Replaces the RFC 6528 ISN with a fixed value (plus the connection's count), to reproduce a
+    // run or to test sequence-number wraparound. Never set in production.
+    std::optional<std::uint32_t> fixed_iss;
 };
 
 struct StackConfig {

@@ -100,7 +100,9 @@ Connection& TcpLayer::create(const FourTuple& t, Instant now) {
     c->keepalive_idle = tc_.keepalive_idle;
     c->keepalive_interval = tc_.keepalive_interval;
     c->keepalive_probes = tc_.keepalive_probes;
-    c->iss = SeqNum{isn_.isn(t.local_addr, t.local_port, t.remote_addr, t.remote_port, now)};
+    c->iss = tc_.fixed_iss
+                 ? SeqNum{*tc_.fixed_iss + c->id}
+                 : SeqNum{isn_.isn(t.local_addr, t.local_port, t.remote_addr, t.remote_port, now)};
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->write_seq = c->iss + 1;
     c->ts_offset = static_cast<std::uint32_t>(

@@ -7,6 +7,7 @@
 
 #include "common/bytes.hpp"
 #include "stack/stack.hpp"
+#include "wire/checksum.hpp"
 
 namespace {
 
@@ -53,6 +54,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto c = stack.udp_open();
     (void)stack.udp_connect(*c, Endpoint{wire::Ipv4Addr{10, 0, 0, 1}, 9});
     auto p = stack.ping_open();
+    auto l = stack.tcp_listen(Endpoint{{}, 80}, 4);
+    auto t = stack.tcp_connect(Endpoint{wire::Ipv4Addr{10, 1, 0, 1}, 8080});
+    std::vector<SocketId> accepted;
+    bool connected = false;
     std::vector<std::byte> buf(70000);
     std::size_t i = 0;
     while (i + 3 <= size) {
@@ -60,8 +65,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::uint8_t ctl = data[i + 2];
         i += 3;
         const std::size_t n = len < size - i ? len : size - i;
-        ByteSpan frame{reinterpret_cast<const std::byte*>(data + i), n};
+        // Copy the frame; on request, repair its IPv4 header checksum so that the fuzzer reaches
+        // the transports instead of stopping at header validation.
+        std::vector<std::byte> copy(reinterpret_cast<const std::byte*>(data + i),
+                                    reinterpret_cast<const std::byte*>(data + i + n));
         i += n;
+        const std::size_t ip_off = (ctl & 1) ? 0 : 14;
+        if ((ctl & 0x40) && copy.size() >= ip_off + 20) {
+            std::byte* ip = copy.data() + ip_off;
+            const std::size_t hl = std::size_t{static_cast<std::uint8_t>(ip[0]) & 0x0fu} * 4;
+            if (hl >= 20 && ip_off + hl <= copy.size()) {
+                store_be16(ip + 10, 0);
+                store_be16(ip + 10, wire::internet_checksum(ByteSpan{ip, hl}));
+            }
+        }
+        ByteSpan frame{copy};
         phy::FrameMeta meta;
         meta.csum_valid = (ctl & 0x10) != 0;
         stack.on_frame(ctl & 1, frame, meta, now);
@@ -73,6 +91,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         while (stack.ping_recv(*p, buf)) {
         }
         if (ctl & 0x08) (void)stack.udp_send(*c, ByteSpan{buf.data(), 3000});
+        // TCP: accept what completes, echo what arrives, close on EOF or by the input's say.
+        if (l) {
+            while (auto a = stack.tcp_accept(*l))
+                accepted.push_back(*a);
+        }
+        if (t && !connected) {
+            accepted.push_back(*t);
+            connected = true;
+        }
+        for (SocketId s : accepted) {
+            while (true) {
+                auto r = stack.tcp_recv(s, MutableByteSpan{buf.data(), 4096});
+                if (!r || *r == 0) break;
+                (void)stack.tcp_send(s, ByteSpan{buf.data(), *r});
+            }
+            if (ctl & 0x04) (void)stack.tcp_shutdown(s, tcp::Shutdown::kWrite);
+            (void)stack.tcp_info(s);
+        }
+        if ((ctl & 0x06) == 0x06 && !accepted.empty()) {
+            stack.tcp_close(accepted.back());
+            accepted.pop_back();
+        }
     }
     std::vector<SocketEvent> ev;
     stack.take_events(ev);

@@ -39,19 +39,22 @@ void ArpCache::drop_pending(Entry& e) {
     e.pending_bytes = 0;
 }
 
-bool ArpCache::enqueue(std::uint32_t ifc, wire::Ipv4Addr ip, ByteSpan packet, Instant now) {
+bool ArpCache::resolve(std::uint32_t ifc, wire::Ipv4Addr ip, Instant now) {
     auto k = key(ifc, ip);
-    auto it = entries_.find(k);
-    bool is_new = false;
+    if (entries_.count(k)) return false;
+    if (!make_room()) return false;
+    Entry& e = entries_.emplace(k, Entry{}).first->second;
+    e.next_probe = now + cfg_.arp_retry_interval;
+    e.probes = 1;  // the request the caller sends now
+    return true;
+}
+
+bool ArpCache::enqueue(std::uint32_t ifc, wire::Ipv4Addr ip, ByteSpan packet, Instant now) {
+    const bool is_new = resolve(ifc, ip, now);
+    auto it = entries_.find(key(ifc, ip));
     if (it == entries_.end()) {
-        if (!make_room()) {
-            ++counters_.pending_drops;
-            return false;
-        }
-        it = entries_.emplace(k, Entry{}).first;
-        it->second.next_probe = now + cfg_.arp_retry_interval;
-        it->second.probes = 1;  // the request the caller sends now
-        is_new = true;
+        ++counters_.pending_drops;
+        return false;
     }
     Entry& e = it->second;
     if (e.pending.size() >= cfg_.arp_pending_per_neighbor ||

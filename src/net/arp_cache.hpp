@@ -43,6 +43,8 @@ class ArpCache {
     // Queues an IP packet for a neighbour being resolved. Returns true when the caller must send
     // a request now (a new entry). A packet over the limits is dropped and counted.
     bool enqueue(std::uint32_t ifc, wire::Ipv4Addr ip, ByteSpan packet, Instant now);
+    // Starts resolving without queueing anything. Returns true when a request must go out now.
+    bool resolve(std::uint32_t ifc, wire::Ipv4Addr ip, Instant now);
 
     // Records ip -> mac. `create` says whether a missing entry may be added (RFC 826: only when
     // we are the target). Packets that were waiting are moved to `ready`.

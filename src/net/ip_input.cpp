@@ -16,6 +16,12 @@ void IpLayer::on_frame(InterfaceIndex ifc, ByteSpan frame, const phy::FrameMeta&
     ++counters_.link.rx_frames;
     counters_.link.rx_bytes += frame.size();
     if (ic.link == phy::LinkType::kIp) {
+        // A TUN device carries whatever the kernel routes to it, IPv6 included: only IPv4 is
+        // ours; the rest is counted like an unknown ethertype, not as a broken IPv4 header.
+        if (!frame.empty() && (static_cast<std::uint8_t>(frame[0]) >> 4) != 4) {
+            ++counters_.link.rx_unknown_ethertype;
+            return;
+        }
         on_ipv4(ifc, frame, meta, now);
         return;
     }

@@ -39,8 +39,18 @@ struct Interface {
 struct RouteInfo {
     InterfaceIndex ifc = 0;
     wire::Ipv4Addr next_hop;
-    wire::Ipv4Addr src;     // our address on that interface
-    std::uint32_t mtu = 0;  // path MTU: interface MTU, lowered by ICMP frag-needed
+    wire::Ipv4Addr src;         // our address on that interface
+    std::uint32_t mtu = 0;      // path MTU: interface MTU, lowered by ICMP frag-needed
+    bool csum_offload = false;  // the device completes partial L4 checksums
+    bool tso = false;           // the device splits TCP super-segments (and the path allows it)
+};
+
+// Offload requests for one datagram, with offsets counted from the start of the IP header.
+struct TxOffload {
+    std::uint16_t csum_start = 0;   // where the L4 checksum sum starts (the L4 header)
+    std::uint16_t csum_offset = 0;  // the checksum field within the L4 header
+    std::uint16_t gso_size = 0;     // TCP payload bytes per segment; 0: no segmentation
+    std::uint16_t hdr_len = 0;      // IP + TCP headers
 };
 
 struct IpTx {
@@ -89,7 +99,10 @@ class IpLayer {
     MutableByteSpan l4_buffer() { return {tx_buf_.data() + kL4Offset, tx_buf_.size() - kL4Offset}; }
     // Sends the l4_len bytes at l4_buffer() to tx.dst: IP header, route, ARP, fragmentation.
     // Errors: ENETUNREACH (no route), EMSGSIZE (DF and larger than the path MTU).
-    Result<void, std::errc> output(const IpTx& tx, std::size_t l4_len, Instant now);
+    // With `offload`, the L4 checksum is left partial for the device to finish and, when
+    // gso_size is set, the datagram may exceed the MTU: the device segments it.
+    Result<void, std::errc> output(const IpTx& tx, std::size_t l4_len, Instant now,
+                                   const TxOffload* offload = nullptr);
 
     // RFC 1122 3.2.2: an ICMP error about `offending` (a whole datagram we received), unless the
     // rules forbid one (error about an error, broadcast, non-first fragment, odd source) or the
@@ -116,8 +129,9 @@ class IpLayer {
                        ByteSpan quoted, Instant now);
     // Sends an IP packet (header included) that sits at frame_buf + link_room.
     void transmit(InterfaceIndex ifc, wire::Ipv4Addr next_hop, std::byte* ip_packet,
-                  std::size_t len, Instant now);
-    void send_frame(InterfaceIndex ifc, ByteSpan frame, Instant now);
+                  std::size_t len, Instant now, const TxOffload* offload = nullptr);
+    void send_frame(InterfaceIndex ifc, ByteSpan frame, Instant now,
+                    const phy::FrameMeta& meta = {});
     void send_arp(InterfaceIndex ifc, std::uint16_t op, wire::MacAddr dst_mac,
                   wire::MacAddr target_mac, wire::Ipv4Addr target_ip, Instant now);
     bool icmp_rate_allows(Instant now);

@@ -73,11 +73,18 @@ std::optional<RouteInfo> IpLayer::route(wire::Ipv4Addr dst) const {
     const Interface& ic = *ifaces_[r.ifc];
     r.src = ic.addr.addr;
     r.mtu = ic.mtu;
-    if (auto p = path_mtu(dst); p != 0 && p < r.mtu) r.mtu = p;
+    const auto& caps = ic.device->caps();
+    r.csum_offload = caps.tx_csum_offload;
+    r.tso = caps.tx_tso && caps.tx_csum_offload;
+    if (auto p = path_mtu(dst); p != 0 && p < r.mtu) {
+        r.mtu = p;
+        r.tso = false;  // the device would cut at the interface MTU, too big for this path
+    }
     return r;
 }
 
-Result<void, std::errc> IpLayer::output(const IpTx& tx, std::size_t l4_len, Instant now) {
+Result<void, std::errc> IpLayer::output(const IpTx& tx, std::size_t l4_len, Instant now,
+                                        const TxOffload* offload) {
     now_ = now;
     auto r = route(tx.dst);
     if (!r) {
@@ -101,9 +108,10 @@ Result<void, std::errc> IpLayer::output(const IpTx& tx, std::size_t l4_len, Inst
     h.src = tx.src.is_unspecified() ? r->src : tx.src;
     h.dst = tx.dst;
     std::byte* ip = tx_buf_.data() + kLinkRoom;
-    if (total <= r->mtu) {
+    const bool segmented = offload && offload->gso_size != 0 && r->tso;
+    if (total <= r->mtu || segmented) {
         wire::write_ipv4({ip, wire::kIpv4MinHeaderLen}, h);
-        transmit(r->ifc, r->next_hop, ip, total, now);
+        transmit(r->ifc, r->next_hop, ip, total, now, offload);
         return {};
     }
     if (tx.dont_fragment) {
@@ -130,10 +138,22 @@ Result<void, std::errc> IpLayer::output(const IpTx& tx, std::size_t l4_len, Inst
 }
 
 void IpLayer::transmit(InterfaceIndex ifc, wire::Ipv4Addr next_hop, std::byte* ip, std::size_t len,
-                       Instant now) {
+                       Instant now, const TxOffload* offload) {
     Interface& ic = *ifaces_[ifc];
+    const std::uint16_t link_len = ic.link == phy::LinkType::kIp ? 0 : kLinkRoom;
+    phy::FrameMeta meta;
+    if (offload) {
+        meta.needs_csum = true;
+        meta.csum_start = static_cast<std::uint16_t>(offload->csum_start + link_len);
+        meta.csum_offset = offload->csum_offset;
+        if (offload->gso_size != 0 && len > std::size_t{offload->hdr_len} + offload->gso_size) {
+            meta.gso = phy::FrameMeta::Gso::kTcpV4;
+            meta.gso_size = offload->gso_size;
+            meta.hdr_len = static_cast<std::uint16_t>(offload->hdr_len + link_len);
+        }
+    }
     if (ic.link == phy::LinkType::kIp) {
-        send_frame(ifc, {ip, len}, now);
+        send_frame(ifc, {ip, len}, now, meta);
         return;
     }
     wire::MacAddr dst_mac;
@@ -141,6 +161,14 @@ void IpLayer::transmit(InterfaceIndex ifc, wire::Ipv4Addr next_hop, std::byte* i
         dst_mac = wire::MacAddr::broadcast();
     } else if (auto mac = arp_.lookup(ifc, next_hop, now)) {
         dst_mac = *mac;
+    } else if (offload) {
+        // Packets that wait for ARP are sent later without their metadata: such a packet
+        // (a first TCP segment, before the peer is resolved) is dropped and retransmitted.
+        if (arp_.resolve(ifc, next_hop, now)) {
+            send_arp(ifc, 1, wire::MacAddr::broadcast(), wire::MacAddr{}, next_hop, now);
+            ++counters_.arp.out_requests;
+        }
+        return;
     } else {
         if (arp_.enqueue(ifc, next_hop, {ip, len}, now)) {
             send_arp(ifc, 1, wire::MacAddr::broadcast(), wire::MacAddr{}, next_hop, now);
@@ -150,11 +178,12 @@ void IpLayer::transmit(InterfaceIndex ifc, wire::Ipv4Addr next_hop, std::byte* i
     }
     std::byte* frame = ip - kLinkRoom;
     wire::write_ethernet({frame, kLinkRoom}, {dst_mac, ic.mac, wire::kEtherTypeIpv4});
-    send_frame(ifc, {frame, len + kLinkRoom}, now);
+    send_frame(ifc, {frame, len + kLinkRoom}, now, meta);
 }
 
-void IpLayer::send_frame(InterfaceIndex ifc, ByteSpan frame, Instant now) {
-    auto r = ifaces_[ifc]->device->send(frame, phy::FrameMeta{}, now);
+void IpLayer::send_frame(InterfaceIndex ifc, ByteSpan frame, Instant now,
+                         const phy::FrameMeta& meta) {
+    auto r = ifaces_[ifc]->device->send(frame, meta, now);
     if (!r) {
         ++counters_.link.tx_errors;
         return;

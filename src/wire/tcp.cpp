@@ -191,7 +191,7 @@ std::size_t write_tcp_options(MutableByteSpan out, const TcpOptions& o, TcpOptio
 }
 
 std::size_t write_tcp(MutableByteSpan out, TcpHeader h, const TcpOptions& options,
-                      std::size_t payload_len, Ipv4Addr src, Ipv4Addr dst) {
+                      std::size_t payload_len, Ipv4Addr src, Ipv4Addr dst, TcpChecksum checksum) {
     std::byte* p = out.data();
     std::size_t olen = write_tcp_options(out.subspan(kTcpMinHeaderLen), options);
     std::size_t hlen = kTcpMinHeaderLen + olen;
@@ -205,8 +205,11 @@ std::size_t write_tcp(MutableByteSpan out, TcpHeader h, const TcpOptions& option
     store_be16(p + 16, 0);
     store_be16(p + 18, h.urgent);
     auto total = static_cast<std::uint32_t>(hlen + payload_len);
-    store_be16(p + 16, internet_checksum(ByteSpan{p, total},
-                                         pseudo_header_sum(src, dst, kIpProtoTcp, total)));
+    const auto pseudo = pseudo_header_sum(src, dst, kIpProtoTcp, total);
+    if (checksum == TcpChecksum::kPseudoHeaderOnly)
+        store_be16(p + 16, checksum_fold(pseudo));
+    else
+        store_be16(p + 16, internet_checksum(ByteSpan{p, total}, pseudo));
     return hlen;
 }
 

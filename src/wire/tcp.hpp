@@ -104,10 +104,16 @@ std::size_t tcp_options_size(const TcpOptions& o, TcpOptionLayout layout = TcpOp
 std::size_t write_tcp_options(MutableByteSpan out, const TcpOptions& o,
                               TcpOptionLayout layout = TcpOptionLayout::kLinux);
 
+// How write_tcp fills the checksum field: the full checksum, or only the folded pseudo-header
+// sum (not inverted) for a device that completes it (virtio-net NEEDS_CSUM / Linux
+// CHECKSUM_PARTIAL), as segmentation offload requires.
+enum class TcpChecksum : std::uint8_t { kFull, kPseudoHeaderOnly };
+
 // Writes a TCP header with options at out; the payload must already sit right after the header
 // (at out[header_len .. header_len + payload_len)). Sets h.header_len from the options and
 // computes the checksum with the pseudo-header. Returns the header length.
 std::size_t write_tcp(MutableByteSpan out, TcpHeader h, const TcpOptions& options,
-                      std::size_t payload_len, Ipv4Addr src, Ipv4Addr dst);
+                      std::size_t payload_len, Ipv4Addr src, Ipv4Addr dst,
+                      TcpChecksum checksum = TcpChecksum::kFull);
 
 }  // namespace ustack::wire

@@ -18,7 +18,7 @@ struct CongestionState {
 };
 
 class CongestionControl {
-public:
+  public:
     virtual ~CongestionControl() = default;
     virtual std::string_view name() const = 0;
     // Connection established: initial window (RFC 6928: min(10*MSS, max(2*MSS, 14600)) in Linux's

@@ -15,7 +15,7 @@ std::uint64_t siphash24(const std::array<std::uint8_t, 16>& key, const std::uint
                         std::size_t len);
 
 class IsnGenerator {
-public:
+  public:
     explicit IsnGenerator(const std::array<std::uint8_t, 16>& key) : key_(key) {}
     std::uint32_t isn(wire::Ipv4Addr local, std::uint16_t lport, wire::Ipv4Addr remote,
                       std::uint16_t rport, Instant now) const;
@@ -23,7 +23,7 @@ public:
     std::uint64_t hash(wire::Ipv4Addr local, std::uint16_t lport, wire::Ipv4Addr remote,
                        std::uint16_t rport, std::uint32_t extra = 0) const;
 
-private:
+  private:
     std::array<std::uint8_t, 16> key_;
 };
 

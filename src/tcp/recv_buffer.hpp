@@ -17,7 +17,7 @@
 namespace ustack::tcp {
 
 class RecvBuffer {
-public:
+  public:
     explicit RecvBuffer(std::size_t capacity = 0);
 
     bool set_capacity(std::size_t capacity);  // only while empty
@@ -48,7 +48,7 @@ public:
     // Drops out-of-order data (memory pressure, RFC 2018 allows reneging) and counts it.
     void drop_out_of_order();
 
-private:
+  private:
     std::vector<std::byte> ring_;  // allocated lazily on first write
     std::size_t cap_ = 0;
     std::size_t head_ = 0;      // index of the first readable byte

@@ -10,7 +10,7 @@
 namespace ustack::tcp {
 
 class RttEstimator {
-public:
+  public:
     RttEstimator(Duration initial_rto, Duration min_rto, Duration max_rto);
 
     // RFC 6298 2.2 / 2.3: SRTT, RTTVAR and RTO from a measurement R.
@@ -21,14 +21,14 @@ public:
     // Linux recomputes from SRTT): RTO returns to the computed value.
     void reset_backoff();
 
-    Duration rto() const;           // the current timeout, backoff applied, within bounds
+    Duration rto() const;  // the current timeout, backoff applied, within bounds
     Duration srtt() const { return srtt_; }
     Duration rttvar() const { return rttvar_; }
     Duration min_rtt() const { return min_rtt_; }
     bool has_sample() const { return has_sample_; }
     std::uint32_t backoff_count() const { return backoff_; }
 
-private:
+  private:
     Duration initial_, min_, max_;
     Duration srtt_{0}, rttvar_{0}, min_rtt_{0};
     Duration base_rto_;

@@ -12,7 +12,7 @@
 namespace ustack::tcp {
 
 class SendBuffer {
-public:
+  public:
     explicit SendBuffer(std::size_t capacity = 0);
 
     // Changes capacity; only allowed while empty (returns false otherwise).
@@ -31,7 +31,7 @@ public:
     // Drops the first n bytes (acknowledged). n must not exceed size().
     void consume(std::size_t n);
 
-private:
+  private:
     std::vector<std::byte> ring_;  // allocated lazily on first append
     std::size_t cap_ = 0;
     std::size_t head_ = 0;  // index of the first held byte

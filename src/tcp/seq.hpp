@@ -29,10 +29,16 @@ struct SeqNum {
     friend constexpr bool operator>=(SeqNum a, SeqNum b) { return (a - b) >= 0; }
 };
 
-constexpr SeqNum seq_max(SeqNum a, SeqNum b) { return a < b ? b : a; }
-constexpr SeqNum seq_min(SeqNum a, SeqNum b) { return a < b ? a : b; }
+constexpr SeqNum seq_max(SeqNum a, SeqNum b) {
+    return a < b ? b : a;
+}
+constexpr SeqNum seq_min(SeqNum a, SeqNum b) {
+    return a < b ? a : b;
+}
 
 // lo <= x < hi, modulo 2^32.
-constexpr bool seq_in(SeqNum x, SeqNum lo, SeqNum hi) { return lo <= x && x < hi; }
+constexpr bool seq_in(SeqNum x, SeqNum lo, SeqNum hi) {
+    return lo <= x && x < hi;
+}
 
 }  // namespace ustack::tcp

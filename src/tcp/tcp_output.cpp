@@ -92,20 +92,35 @@ void TcpLayer::send_segment(Connection& c, SeqNum seq, std::size_t data_offset, 
     auto buf = ip_.l4_buffer();
     const std::size_t hlen = wire::kTcpMinHeaderLen + wire::tcp_options_size(opts);
     if (len) c.sndbuf.copy_out(data_offset, len, buf.data() + hlen);
-    wire::write_tcp(buf, h, opts, len, c.tuple.local_addr, c.tuple.remote_addr);
+    // Offloads: where the device finishes checksums, leave only the pseudo-header sum; where it
+    // segments, hand it the whole run of segments at once (one crossing instead of dozens).
+    const auto rt = ip_.route(c.tuple.remote_addr);
+    const bool partial = rt && rt->csum_offload;
+    const std::uint32_t seg_size = segment_size(c);
+    wire::write_tcp(buf, h, opts, len, c.tuple.local_addr, c.tuple.remote_addr,
+                    partial ? wire::TcpChecksum::kPseudoHeaderOnly : wire::TcpChecksum::kFull);
+    net::TxOffload off;
+    off.csum_start = wire::kIpv4MinHeaderLen;
+    off.csum_offset = 16;
+    off.hdr_len = static_cast<std::uint16_t>(wire::kIpv4MinHeaderLen + hlen);
+    if (len > seg_size && rt && rt->tso) off.gso_size = static_cast<std::uint16_t>(seg_size);
     net::IpTx tx;
     tx.src = c.tuple.local_addr;
     tx.dst = c.tuple.remote_addr;
     tx.protocol = wire::kIpProtoTcp;
     tx.dont_fragment = true;
-    auto r = ip_.output(tx, hlen + len, now);
+    auto r = ip_.output(tx, hlen + len, now, partial ? &off : nullptr);
     if (!r && r.error() == std::errc::message_size) {
         // The path MTU fell under our segment size: shrink and let retransmission resend.
-        if (auto rt = ip_.route(c.tuple.remote_addr)) {
+        if (rt) {
             std::uint32_t m = rt->mtu - 40 - (c.ts_ok ? 12 : 0);
             if (m < c.mss) c.mss = static_cast<std::uint16_t>(std::max<std::uint32_t>(m, 64));
         }
     }
+    const std::uint32_t segs =
+        len > seg_size ? static_cast<std::uint32_t>((len + seg_size - 1) / seg_size) : 1u;
+    c.segs_out += segs - 1;
+    counters_.out_segs += segs - 1;
     ++c.segs_out;
     ++counters_.out_segs;
     if (len) ++c.data_segs_out;
@@ -198,6 +213,11 @@ void TcpLayer::output(Connection& c, Instant now) {
         default:
             return;
     }
+    const auto rt = ip_.route(c.tuple.remote_addr);
+    const bool tso = rt && rt->tso;
+    // Largest super-segment: whole segments in a 64 KiB IP datagram with full headers.
+    const std::size_t tso_max =
+        tso ? (65535u - 20u - 60u) / segment_size(c) * segment_size(c) : segment_size(c);
     for (int guard = 0; guard < 1 << 16; ++guard) {
         const std::uint32_t in_flight = c.bytes_in_flight();
         const std::size_t unsent = c.unsent();
@@ -206,7 +226,9 @@ void TcpLayer::output(Connection& c, Instant now) {
         const std::uint32_t usable = room > 0 ? static_cast<std::uint32_t>(room) : 0u;
         if (unsent > 0) {
             const std::uint32_t seg_size = segment_size(c);
-            const std::size_t len = std::min<std::size_t>({unsent, usable, seg_size});
+            std::size_t len = std::min<std::size_t>({unsent, usable, tso ? tso_max : seg_size});
+            // A super-segment carries whole segments unless it ends the queued data.
+            if (len > seg_size && len < unsent) len -= len % seg_size;
             if (len == 0) {
                 // Zero window with nothing in flight: the persist timer probes it (RFC 9293
                 // 3.8.6.1).

@@ -1,0 +1,338 @@
+// TCP benchmarks, each against the Linux kernel measured in the same run on the same machine:
+//   1. bulk throughput of one connection: ustack to ustack over the in-memory link (one thread
+//      drives both stacks) with 1500-byte segments, and with segmentation offload; the kernel
+//      over loopback with the same MSS (TCP_MAXSEG 1448 + 12 bytes of timestamps), CUBIC asked for;
+//   2. connection establish + close rate;
+//   3. 1-byte request/response rate;
+//   4. heap bytes per idle established connection (ustack; the kernel's tcp_sock slab object
+//      size from /proc/slabinfo where readable).
+// Every loop is bounded in time and count. Figures are printed with their ratio to the kernel.
+#include <arpa/inet.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "phy/memory_pair.hpp"
+#include "stack/stack.hpp"
+
+using namespace ustack;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kBudget = std::chrono::milliseconds(2000);
+
+Instant now_instant() {
+    return std::chrono::duration_cast<Instant>(Clock::now().time_since_epoch());
+}
+
+struct Pair {
+    std::unique_ptr<phy::MemoryDevice> da, db;
+    std::unique_ptr<Stack> a, b;
+    explicit Pair(bool offload) {
+        phy::MemoryLinkOptions o;
+        o.link = phy::LinkType::kIp;
+        o.mtu = 1500;
+        o.offload = offload;
+        o.queue_frames = 1024;
+        auto [x, y] = phy::MemoryLink::make_pair(o);
+        da = std::move(x);
+        db = std::move(y);
+        StackConfig ca, cb;
+        ca.seed = 1;
+        cb.seed = 2;
+        ca.tcp.send_buffer = cb.tcp.send_buffer = 4 << 20;
+        ca.tcp.recv_buffer = cb.tcp.recv_buffer = 4 << 20;
+        a = std::make_unique<Stack>(ca);
+        b = std::make_unique<Stack>(cb);
+        a->add_interface(*da, InterfaceConfig{{wire::Ipv4Addr{10, 0, 0, 1}, 24}, {}, {}});
+        b->add_interface(*db, InterfaceConfig{{wire::Ipv4Addr{10, 0, 0, 2}, 24}, {}, {}});
+        poll();
+    }
+    void poll() {
+        Instant t = now_instant();
+        a->poll(t);
+        b->poll(t);
+    }
+    // Connects a to b's listener; returns {client, server}.
+    std::pair<SocketId, SocketId> connect(SocketId listener, std::uint16_t port) {
+        auto c = a->tcp_connect(Endpoint{wire::Ipv4Addr{10, 0, 0, 2}, port});
+        for (int i = 0; i < 1000; ++i) {
+            poll();
+            if (auto s = b->tcp_accept(listener)) {
+                poll();
+                return {*c, *s};
+            }
+        }
+        std::fprintf(stderr, "connect did not complete\n");
+        std::exit(1);
+    }
+};
+
+double ustack_bulk(bool offload) {
+    Pair p(offload);
+    auto l = p.b->tcp_listen(Endpoint{{}, 5001});
+    auto [c, s] = p.connect(*l, 5001);
+    std::vector<std::byte> buf(1 << 20, std::byte{0x5a}), in(1 << 20);
+    std::uint64_t received = 0;
+    const auto t0 = Clock::now();
+    while (Clock::now() - t0 < kBudget) {
+        for (int k = 0; k < 4; ++k) {
+            if (!p.a->tcp_send(c, buf)) break;
+        }
+        p.poll();
+        while (auto r = p.b->tcp_recv(s, in)) {
+            if (*r == 0) break;
+            received += *r;
+        }
+        p.poll();
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    return static_cast<double>(received) * 8 / secs / 1e9;
+}
+
+int kernel_listener(std::uint16_t* port) {
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int mss = 1448;
+    setsockopt(l, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) || listen(l, 1024)) {
+        std::perror("kernel listener");
+        std::exit(1);
+    }
+    socklen_t len = sizeof a;
+    getsockname(l, reinterpret_cast<sockaddr*>(&a), &len);
+    *port = ntohs(a.sin_port);
+    return l;
+}
+
+int kernel_connect(std::uint16_t port, const char* cc) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int mss = 1448;
+    setsockopt(s, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss);
+    if (cc) setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, cc, static_cast<socklen_t>(std::strlen(cc)));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a)) {
+        std::perror("kernel connect");
+        std::exit(1);
+    }
+    return s;
+}
+
+std::string congestion_of(int fd) {
+    char name[32] = {};
+    socklen_t len = sizeof name;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len)) return "?";
+    return name;
+}
+
+double kernel_bulk(std::string* cc_used) {
+    std::uint16_t port = 0;
+    int l = kernel_listener(&port);
+    int c = kernel_connect(port, "cubic");
+    int s = accept(l, nullptr, nullptr);
+    *cc_used = congestion_of(c);
+    std::atomic<bool> stop{false};
+    std::thread sender([&] {
+        std::vector<char> buf(1 << 16, 'x');
+        while (!stop.load(std::memory_order_relaxed))
+            if (write(c, buf.data(), buf.size()) <= 0) break;
+        shutdown(c, SHUT_WR);
+    });
+    std::vector<char> in(1 << 16);
+    std::uint64_t received = 0;
+    const auto t0 = Clock::now();
+    while (Clock::now() - t0 < kBudget) {
+        ssize_t n = read(s, in.data(), in.size());
+        if (n <= 0) break;
+        received += static_cast<std::uint64_t>(n);
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    stop = true;
+    while (read(s, in.data(), in.size()) > 0) {
+    }
+    sender.join();
+    close(c);
+    close(s);
+    close(l);
+    return static_cast<double>(received) * 8 / secs / 1e9;
+}
+
+double ustack_conn_rate() {
+    Pair p(false);
+    auto l = p.b->tcp_listen(Endpoint{{}, 5002}, 4096);
+    std::uint64_t done = 0;
+    const auto t0 = Clock::now();
+    while (Clock::now() - t0 < kBudget && done < 20000) {
+        auto [c, s] = p.connect(*l, 5002);
+        p.b->tcp_close(s);  // the server closes first and keeps the TIME-WAIT
+        for (int i = 0; i < 100; ++i) {
+            p.poll();
+            std::byte x[1];
+            auto r = p.a->tcp_recv(c, x);
+            if (r && *r == 0) break;
+        }
+        p.a->tcp_close(c);
+        p.poll();
+        ++done;
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    return static_cast<double>(done) / secs;
+}
+
+double kernel_conn_rate() {
+    std::uint16_t port = 0;
+    int l = kernel_listener(&port);
+    std::uint64_t done = 0;
+    const auto t0 = Clock::now();
+    char x;
+    while (Clock::now() - t0 < kBudget && done < 20000) {
+        int c = kernel_connect(port, nullptr);
+        int s = accept(l, nullptr, nullptr);
+        close(s);
+        (void)read(c, &x, 1);  // EOF
+        close(c);
+        ++done;
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    close(l);
+    return static_cast<double>(done) / secs;
+}
+
+double ustack_rr() {
+    Pair p(false);
+    auto l = p.b->tcp_listen(Endpoint{{}, 5003});
+    auto [c, s] = p.connect(*l, 5003);
+    (void)p.a->tcp_set_nodelay(c, true);
+    (void)p.b->tcp_set_nodelay(s, true);
+    std::byte x[1] = {std::byte{1}};
+    std::uint64_t done = 0;
+    const auto t0 = Clock::now();
+    while (Clock::now() - t0 < kBudget) {
+        (void)p.a->tcp_send(c, x);
+        p.poll();
+        while (!p.b->tcp_recv(s, x))
+            p.poll();
+        (void)p.b->tcp_send(s, x);
+        p.poll();
+        while (!p.a->tcp_recv(c, x))
+            p.poll();
+        ++done;
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    return static_cast<double>(done) / secs;
+}
+
+double kernel_rr() {
+    std::uint16_t port = 0;
+    int l = kernel_listener(&port);
+    int c = kernel_connect(port, nullptr);
+    int s = accept(l, nullptr, nullptr);
+    int one = 1;
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::atomic<bool> stop{false};
+    std::thread echo([&] {
+        char x;
+        while (read(s, &x, 1) == 1) {
+            if (write(s, &x, 1) != 1) break;
+        }
+    });
+    char x = 1;
+    std::uint64_t done = 0;
+    const auto t0 = Clock::now();
+    while (Clock::now() - t0 < kBudget) {
+        if (write(c, &x, 1) != 1 || read(c, &x, 1) != 1) break;
+        ++done;
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    shutdown(c, SHUT_WR);
+    echo.join();
+    close(c);
+    close(s);
+    close(l);
+    return static_cast<double>(done) / secs;
+}
+
+double ustack_bytes_per_idle_connection() {
+    Pair p(false);
+    auto l = p.b->tcp_listen(Endpoint{{}, 5004}, 4096);
+    constexpr int kConns = 2000;
+    std::vector<std::pair<SocketId, SocketId>> conns;
+    conns.reserve(kConns);
+    p.connect(*l, 5004);  // warm up tables
+    const auto before = mallinfo2().uordblks;
+    for (int i = 0; i < kConns; ++i)
+        conns.push_back(p.connect(*l, 5004));
+    const auto after = mallinfo2().uordblks;
+    // Each pair is two established endpoints (one per stack).
+    return static_cast<double>(after - before) / (2.0 * kConns);
+}
+
+std::string kernel_tcp_sock_size() {
+    std::ifstream f("/proc/slabinfo");
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.rfind("TCP ", 0) == 0) {
+            std::istringstream is(line);
+            std::string name;
+            long active, total, objsize;
+            is >> name >> active >> total >> objsize;
+            return std::to_string(objsize) + " B (tcp_sock slab object)";
+        }
+    }
+    return "not readable";
+}
+
+}  // namespace
+
+int main() {
+    std::printf(
+        "TCP benchmarks (each figure over ~%lld ms; ratios against the kernel in this run)\n",
+        static_cast<long long>(kBudget.count()));
+    std::string cc;
+    const double kb = kernel_bulk(&cc);
+    const double ub = ustack_bulk(false);
+    const double ubo = ustack_bulk(true);
+    std::printf("\nbulk throughput, one connection, MSS 1448 + timestamps\n");
+    std::printf("  kernel loopback (%s, sender and receiver threads)  %8.2f Gbit/s\n", cc.c_str(),
+                kb);
+    std::printf("  ustack in-memory link, one thread, 1500-byte frames %8.2f Gbit/s  ratio %.2f\n",
+                ub, ub / kb);
+    std::printf("  ustack in-memory link, one thread, offload (TSO)    %8.2f Gbit/s  ratio %.2f\n",
+                ubo, ubo / kb);
+    const double kc = kernel_conn_rate();
+    const double uc = ustack_conn_rate();
+    std::printf("\nconnection establish + close\n");
+    std::printf("  kernel loopback  %10.0f /s\n", kc);
+    std::printf("  ustack           %10.0f /s  ratio %.2f\n", uc, uc / kc);
+    const double kr = kernel_rr();
+    const double ur = ustack_rr();
+    std::printf("\n1-byte request/response (TCP_NODELAY)\n");
+    std::printf("  kernel loopback (two threads)  %10.0f /s\n", kr);
+    std::printf("  ustack (one thread, no syscalls) %8.0f /s  ratio %.2f\n", ur, ur / kr);
+    std::printf("\nmemory per idle established connection\n");
+    std::printf("  ustack heap  %.0f B\n", ustack_bytes_per_idle_connection());
+    std::printf("  kernel       %s\n", kernel_tcp_sock_size().c_str());
+    return 0;
+}

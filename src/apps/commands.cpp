@@ -31,6 +31,19 @@ const std::array kCommands{
             ping_option_specs(), true, &run_ping},
     Command{"udp-echo", "PORT", "send every UDP datagram to PORT back to its sender",
             "Also answers ARP and ping, like 'up'.", kUdpEchoOptions, true, &run_udp_echo},
+    Command{"serve", "",
+            "run TCP servers: echo, discard, chargen and HTTP/1.1 files, many connections each",
+            "Any combination of --echo, --discard, --chargen and --http; each accepts any number\n"
+            "of concurrent connections. A peer's FIN closes its connection gracefully; a reset\n"
+            "drops it. --stats adds a line per open TCP connection (state, cwnd, ssthresh,\n"
+            "srtt, rttvar, rto, in flight, retransmits) at exit and on SIGUSR1.",
+            serve_option_specs(), true, &run_serve},
+    Command{"nc", "HOST PORT | -l PORT",
+            "netcat over the stack's TCP: stdin to the connection, the connection to stdout",
+            "At stdin's end our side is shut for writing (FIN). Exit status 0 once the peer's\n"
+            "FIN has been read and ours acknowledged; 1 with a one-line message when the\n"
+            "connection is refused, times out or is reset. --stats goes to stderr.",
+            nc_option_specs(), true, &run_nc},
     Command{"selftest", "",
             "run two stacks over an in-memory link: ping (incl. fragmented) and UDP echo",
             "Needs no root and no TUN: the two stacks talk through an in-memory Ethernet link.\n"

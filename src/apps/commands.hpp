@@ -24,9 +24,13 @@ int run_up(const ParsedArgs& args);
 int run_ping(const ParsedArgs& args);
 int run_udp_echo(const ParsedArgs& args);
 int run_selftest(const ParsedArgs& args);
+int run_serve(const ParsedArgs& args);
+int run_nc(const ParsedArgs& args);
 
 std::span<const OptionSpec> ping_option_specs();
 std::span<const OptionSpec> udp_echo_option_specs();
 std::span<const OptionSpec> selftest_option_specs();
+std::span<const OptionSpec> serve_option_specs();
+std::span<const OptionSpec> nc_option_specs();
 
 }  // namespace ustack::apps

@@ -88,8 +88,9 @@ std::unique_ptr<Node> Node::open(const DeviceOptions& opts) {
     auto r = n->loop_->add_fd(n->signals_->fd(), EPOLLIN, [self](std::uint32_t) {
         while (auto s = self->signals_->take()) {
             if (*s == SIGUSR1) {
-                self->stack_->print_counters(std::cout);
-                std::cout.flush();
+                self->stack_->print_counters(*self->report_os_);
+                if (self->extra_report_) self->extra_report_(*self->report_os_);
+                self->report_os_->flush();
             } else {
                 self->loop_->stop();
             }
@@ -119,8 +120,9 @@ void Node::run() {
 
 void Node::print_stats_if_asked() const {
     if (!opts_.stats) return;
-    stack_->print_counters(std::cout);
-    std::cout.flush();
+    stack_->print_counters(*report_os_);
+    if (extra_report_) extra_report_(*report_os_);
+    report_os_->flush();
 }
 
 }  // namespace ustack::apps

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <iostream>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <span>
 #include <string>
 
@@ -60,8 +63,14 @@ class Node {
 
     // Runs the loop until SIGINT/SIGTERM or loop().stop(). Throws FatalError if it breaks.
     void run();
-    // Prints counters (when --stats was given).
+    // Prints counters (when --stats was given), then the extra report.
     void print_stats_if_asked() const;
+    // What the subcommand adds to the counters at exit and on SIGUSR1 (its TCP connections).
+    void set_extra_report(std::function<void(std::ostream&)> report) {
+        extra_report_ = std::move(report);
+    }
+    // Where counters and reports go (default std::cout).
+    void set_report_stream(std::ostream& os) { report_os_ = &os; }
 
   private:
     Node() = default;
@@ -73,6 +82,8 @@ class Node {
     InterfaceId ifc_ = 0;
     std::unique_ptr<runtime::EventLoop> loop_;
     std::optional<runtime::SignalFd> signals_;
+    std::function<void(std::ostream&)> extra_report_;
+    std::ostream* report_os_ = &std::cout;
 };
 
 }  // namespace ustack::apps

@@ -2,7 +2,7 @@
 # Runs every test of ustack and ends with one line: "N passed, N failed, N skipped".
 #   1. normal build (Ninja, 2 jobs) and ctest: unit, sim (if present), interop (skips with a
 #      reason where root or TUN is missing)
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer build running the unit tests
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build running the unit, segment and sim tests
 #   3. with clang: libFuzzer build, and fuzz/run.sh for a bounded time if that script exists
 # Exit status non-zero when anything failed (a build failure counts as one failed test).
 # Environment: USTACK_BUILD_PREFIX (default "build"), USTACK_JOBS (2), USTACK_FUZZ_SECONDS (10,
@@ -71,9 +71,9 @@ fi
 
 step "ASan+UBSan build ($prefix-asan)"
 if build "$prefix-asan" -DUSTACK_SANITIZE=ON -DUSTACK_BENCH=OFF; then
-  step "ctest under ASan+UBSan: unit"
+  step "ctest under ASan+UBSan: unit, segment, sim"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    run_ctest "$prefix-asan" asan -L unit
+    run_ctest "$prefix-asan" asan -L "unit|segment|sim"
 else
   fail "ASan+UBSan build"
 fi

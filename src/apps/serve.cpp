@@ -38,6 +38,7 @@ constexpr std::array kServeOptions{
 };
 
 constexpr std::size_t kChunk = 64 * 1024;  // bytes read or produced per step
+constexpr std::uint32_t kBacklog = 1024;   // accept queue per listener
 
 enum class Service : std::uint8_t { kEcho, kDiscard, kChargen, kHttp };
 
@@ -92,7 +93,7 @@ class Server {
         : node_(node), stack_(node.stack()), quiet_(quiet), root_(std::move(root)) {}
 
     void listen(Service service, std::uint16_t port) {
-        auto l = stack_.tcp_listen(Endpoint{wire::Ipv4Addr{}, port});
+        auto l = stack_.tcp_listen(Endpoint{wire::Ipv4Addr{}, port}, kBacklog);
         if (!l) {
             throw FatalError(std::string(service_name(service)) + ": listen on port " +
                              std::to_string(port) + ": " + errc_name(l.error()));
@@ -144,7 +145,7 @@ class Server {
             ++totals_.accepted;
             if (!quiet_) {
                 std::cout << "serve: " << service_name(service) << " connection from "
-                          << peer.addr.to_string() << ":" << peer.port << "\n";
+                          << peer.addr.to_string() << ":" << peer.port << std::endl;
             }
             Conn& ref = *c;
             conns_[*s] = std::move(c);
@@ -167,8 +168,8 @@ class Server {
         if (!quiet_) {
             std::cout << "serve: " << service_name(c.service) << " " << c.peer.addr.to_string()
                       << ":" << c.peer.port << " " << (graceful ? "closed" : "dropped") << " ("
-                      << why << "), " << c.bytes_in << " bytes in, " << c.bytes_out
-                      << " bytes out\n";
+                      << why << "), " << c.bytes_in << " bytes in, " << c.bytes_out << " bytes out"
+                      << std::endl;
         }
         conns_.erase(c.sock);  // destroys c
     }

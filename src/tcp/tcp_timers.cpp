@@ -19,9 +19,14 @@ Duration retries_timeout(std::uint32_t boundary, Duration rto_base, Duration rto
 }
 }  // namespace
 
+// The timer index holds each connection once, at its earliest deadline. A deadline that moves
+// later (the retransmission timer restarted by every ACK) leaves the entry where it is: when
+// it fires early, nothing is due and the connection is filed again at its real deadline. So
+// the data path touches the index about once per timeout, not once per segment.
 void TcpLayer::reindex(Connection& c) {
     const Instant key = c.state == State::kClosed ? kNever : c.next_deadline();
     if (key == c.timer_key) return;
+    if (c.timer_key != kNever && c.state != State::kClosed && key > c.timer_key) return;
     if (c.timer_key != kNever) timers_.erase({c.timer_key, c.id});
     if (key != kNever) timers_.insert({key, c.id});
     c.timer_key = key;

@@ -165,7 +165,7 @@ void TcpLayer::enter_time_wait(Connection& c, Instant now) {
 }
 
 void TcpLayer::established(Connection& c, Instant now) {
-    set_state(c, State::kEstablished, now);
+    set_state(c, c.fin_queued ? State::kFinWait1 : State::kEstablished, now);
     c.cc->init(c.mss, tc_.initial_cwnd);
     if (c.keepalive) c.keepalive_at = now + c.keepalive_idle;
     if (c.listener != 0) {
@@ -358,7 +358,9 @@ Result<void, std::errc> TcpLayer::shutdown(ConnId id, Shutdown how, Instant now)
         c->fin_queued = true;
         // RFC 9293 3.10.4 CLOSE: ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK once the FIN
         // is queued behind the data.
-        if (c->state == State::kEstablished || c->state == State::kSynReceived)
+        // In SYN-RECEIVED the FIN waits for ESTABLISHED (RFC 9293 3.10.4); established()
+        // moves on to FIN-WAIT-1 then.
+        if (c->state == State::kEstablished)
             set_state(*c, State::kFinWait1, now);
         else if (c->state == State::kCloseWait)
             set_state(*c, State::kLastAck, now);

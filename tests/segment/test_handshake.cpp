@@ -291,3 +291,46 @@ TEST_F(Handshake, BindConflicts) {
     ASSERT_FALSE(c3);
     EXPECT_EQ(c3.error(), std::errc::address_in_use);
 }
+
+TEST_F(Handshake, CloseInSynSentGoesStraightToClosed) {
+    auto c = stack->tcp_connect(Endpoint{peer, 80});
+    one();
+    stack->tcp_close(*c);
+    nothing();  // no FIN, no RST: nothing was synchronized
+    EXPECT_EQ(stack->tcp_connection_count(), 0u);
+    advance(std::chrono::seconds(5));
+    nothing();  // and no SYN retransmission either
+}
+
+TEST_F(Handshake, CloseInListenResetsUnacceptedConnections) {
+    auto l = stack->tcp_listen(Endpoint{{}, our_port}, 8);
+    inject(S, 1000, 0, 65535, {}, syn_opts(1460, std::nullopt, false));
+    Seg sa = one();
+    inject(A, 1001, sa.seq + 1, 65535);  // established, waiting in the accept queue
+    nothing();
+    stack->tcp_close(*l);
+    Seg r = one();
+    EXPECT_EQ(r.flags, R | A);
+    EXPECT_EQ(r.seq, sa.seq + 1);
+    EXPECT_EQ(stack->tcp_connection_count(), 0u);
+    // The port is free again; a SYN to it now gets a reset.
+    inject(S, 5000, 0, 65535);
+    EXPECT_EQ(one().flags, R | A);
+}
+
+TEST_F(Handshake, CloseInSynReceivedSendsFinOnceEstablished) {
+    // Simultaneous open leaves an application-held socket in SYN-RECEIVED.
+    auto c = stack->tcp_connect(Endpoint{peer, 5000}, Endpoint{us, 6000});
+    Seg syn = one();
+    our_port = 6000;
+    peer_port = 5000;
+    inject(S, 9000, 0, 65535, {}, syn_opts(1460, std::nullopt, false));
+    one();
+    ASSERT_TRUE(stack->tcp_shutdown(*c, tcp::Shutdown::kWrite));
+    nothing();  // RFC 9293 3.10.4: the FIN waits for ESTABLISHED
+    inject(A, 9001, syn.seq + 1, 65535);
+    Seg fin = one();
+    EXPECT_EQ(fin.flags, F | A);
+    EXPECT_EQ(fin.seq, syn.seq + 1);
+    EXPECT_EQ(stack->tcp_info(*c)->state, State::kFinWait1);
+}

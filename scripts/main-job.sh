@@ -4,7 +4,9 @@
 # In a private network namespace (created here, removed on exit) ustack runs `udp-echo` on a
 # TUN device whose kernel side gets 10.77.0.1/24; the kernel pings it (also with -s 4000, so
 # the request and the reply are fragmented) and exchanges UDP with it; then ustack pings the
-# kernel over a TAP device, resolving the kernel's MAC with ARP. Where root, /dev/net/tun or
+# kernel over a TAP device, resolving the kernel's MAC with ARP; and TCP: `ustack serve --http`
+# on a second TUN device, from which the kernel's curl downloads a generated 50 MiB file (sha256
+# compared, throughput printed). Where root, /dev/net/tun or
 # namespaces are missing, the same exchange runs between two stacks over the in-memory link.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,9 +32,11 @@ command -v ip >/dev/null 2>&1 || memory_demo "no 'ip' tool"
 NS="ustack-main-$$"
 TMP=$(mktemp -d /tmp/ustack-main.XXXXXX)
 ECHO_PID=""
+SERVE_PID=""
 cleanup() {
   set +e
   if [[ -n $ECHO_PID ]] && kill -0 "$ECHO_PID" 2>/dev/null; then kill -KILL "$ECHO_PID"; fi
+  if [[ -n $SERVE_PID ]] && kill -0 "$SERVE_PID" 2>/dev/null; then kill -KILL "$SERVE_PID"; fi
   ip netns del "$NS" 2>/dev/null
   rm -rf "$TMP"
 }
@@ -116,6 +120,40 @@ if command -v tshark >/dev/null 2>&1; then
   echo "packets: $(wc -l <"$TMP/tun.txt"), malformed or bad checksum: $bad"
   check test "$bad" -eq 0
 fi
+
+echo
+echo "== TCP: ustack serve --http on TUN ustack2 (10.77.2.2); the kernel's curl downloads 50 MiB =="
+mkdir -p "$TMP/www"
+(
+  set +o pipefail  # openssl ends with SIGPIPE once head has enough
+  openssl enc -aes-128-ctr -nosalt -pass pass:ustack -pbkdf2 -in /dev/zero 2>/dev/null |
+    head -c $((50 * 1024 * 1024)) >"$TMP/www/file50m.bin"
+)
+ip netns exec "$NS" "$USTACK" serve --http "80:$TMP/www" --tun ustack2 --addr 10.77.2.2/24 \
+  --host-addr 10.77.2.1/24 -q --stats >"$TMP/serve.log" 2>&1 &
+SERVE_PID=$!
+if wait_until 10 in_ns ping -c 1 -W 0.2 10.77.2.2; then
+  head -1 "$TMP/serve.log"
+  out=$(in_ns curl -sS --max-time 60 -o "$TMP/download.bin" \
+    -w '%{http_code} %{size_download} %{time_total} %{speed_download}' \
+    http://10.77.2.2/file50m.bin) || out="curl-failed 0 0 0"
+  read -r code size secs speed <<<"$out"
+  want=$(sha256sum "$TMP/www/file50m.bin" | cut -d' ' -f1)
+  got=$(sha256sum "$TMP/download.bin" 2>/dev/null | cut -d' ' -f1)
+  echo "curl: HTTP $code, $size bytes in ${secs} s = $((${speed%.*} * 8 / 1000000)) Mbit/s"
+  echo "sha256 sent     $want"
+  echo "sha256 received $got"
+  check test "$code" = 200
+  check test "$want" = "$got"
+else
+  echo "!! ustack serve did not answer within 10 s"
+  failures=$((failures + 1))
+fi
+kill -TERM "$SERVE_PID" 2>/dev/null
+wait_until 10 bash -c "! kill -0 $SERVE_PID" || kill -KILL "$SERVE_PID"
+wait "$SERVE_PID" || true
+echo "-- ustack serve: TCP counters (non-zero) and the connection summary --"
+sed -n '/^Tcp:/,$p' "$TMP/serve.log" | grep -vE ": 0$" | head -n 30
 
 echo
 echo "== ustack ping -c 3 10.77.1.1 over TAP ustack1 (ARP from our side) =="

@@ -19,6 +19,8 @@ wanted=(
   "ping:iputils-ping"
   "ip:iproute2"
   "python3:python3"
+  "curl:curl"
+  "openssl:openssl"
 )
 
 missing=()

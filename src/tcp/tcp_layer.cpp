@@ -331,15 +331,13 @@ Result<std::size_t, std::errc> TcpLayer::recv(ConnId id, MutableByteSpan out, bo
     }
     if (peek) return c->rcvbuf.peek(out);
     std::size_t n = c->rcvbuf.read(out);
-    // Window update (RFC 9293 3.8.6.2.2): tell the peer when reading opened the window by at
-    // least min(buffer/2, 2 segments), or reopened it from below one segment.
+    // Window update (RFC 9293 3.8.6.2.2), as Linux decides it: only when the advertised window
+    // has fallen to half the buffer or less and reading at least doubles it.
     if (is_synchronized(c->state) && c->state != State::kTimeWait && !c->fin_received) {
         const std::int32_t adv_signed = c->rcv_adv - c->rcv_nxt;
-        const std::uint32_t adv = adv_signed > 0 ? static_cast<std::uint32_t>(adv_signed) : 0u;
-        const std::uint32_t now_wnd = receive_window(*c);
-        const std::uint32_t threshold = std::min<std::uint32_t>(
-            static_cast<std::uint32_t>(c->rcvbuf.capacity() / 2), 2u * c->rcv_mss);
-        if (now_wnd >= adv + threshold || (adv < c->rcv_mss && now_wnd >= c->rcv_mss)) {
+        const std::uint64_t adv = adv_signed > 0 ? static_cast<std::uint32_t>(adv_signed) : 0u;
+        const std::uint64_t now_wnd = receive_window(*c);
+        if (2 * adv <= c->rcvbuf.capacity() && now_wnd > 0 && now_wnd >= 2 * adv) {
             c->ack_now = true;
             output(*c, now);
             reindex(*c);

@@ -1,5 +1,9 @@
 #include "apps/node.hpp"
 
+#include <sys/random.h>
+
+#include <chrono>
+
 #include <signal.h>
 #include <sys/epoll.h>
 
@@ -9,6 +13,14 @@
 namespace ustack::apps {
 
 namespace {
+
+std::uint64_t random_seed() {
+    std::uint64_t seed = 0;
+    if (::getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed))
+        seed =
+            static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    return seed;
+}
 
 constexpr std::array kDeviceOptions{
     OptionSpec{"tun", 0, "NAME", "run on TUN device NAME (IP packets; created if absent)"},
@@ -72,7 +84,9 @@ std::unique_ptr<Node> Node::open(const DeviceOptions& opts) {
     n->device_ = open_os_device(opts);
     if (opts.pcap) n->device_ = wrap_pcap(std::move(n->device_), *opts.pcap);
     phy::Device* dev = n->device_.get();
-    n->stack_ = std::make_unique<Stack>(StackConfig{});
+    StackConfig cfg;
+    cfg.seed = random_seed();  // ports, IP ids, ISN keys differ from run to run
+    n->stack_ = std::make_unique<Stack>(cfg);
     n->ifc_ = n->stack_->add_interface(*dev, InterfaceConfig{opts.addr, std::nullopt, opts.mtu});
     if (opts.gateway) n->stack_->set_default_gateway(*opts.gateway, n->ifc_);
 

@@ -1,5 +1,6 @@
 // Stack: one instance of the protocol engine. It owns interfaces, routes, the ARP cache,
 // reassembly and sockets, and is driven by poll(now): it never reads a clock or blocks.
+// Socket calls act at the time handed to the last poll(): call poll() once before the first.
 // One thread per instance; nothing here is thread-safe.
 #pragma once
 

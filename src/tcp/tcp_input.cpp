@@ -140,13 +140,13 @@ void TcpLayer::on_syn_sent_segment(Connection& c, const SegmentIn& in, Instant n
         c.max_snd_wnd = c.snd_wnd;
         c.snd_wl1 = in.seq;
         c.snd_wl2 = in.ack;
-        if (c.retransmits == 0) {
-            if (c.ts_ok && in.seg.options.timestamps->echo != 0)
-                c.rtt.sample(
-                    std::chrono::milliseconds(ts_now(c, now) - in.seg.options.timestamps->echo));
-            else
-                c.rtt.sample(now - c.rtt_start);
-        }
+        // The handshake's RTT: timed from the SYN when it was sent once (Karn), else from the
+        // echoed timestamp (RFC 7323 4.1), which is unambiguous but only millisecond-grained.
+        if (c.retransmits == 0)
+            c.rtt.sample(now - c.rtt_start);
+        else if (c.ts_ok && in.seg.options.timestamps->echo != 0)
+            c.rtt.sample(
+                std::chrono::milliseconds(ts_now(c, now) - in.seg.options.timestamps->echo));
         c.rto_at = kNever;
         c.retransmits = 0;
         c.rtt.reset_backoff();
@@ -313,13 +313,13 @@ void TcpLayer::on_segment(Connection& c, SegmentIn& in, Instant now) {
         c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
         c.snd_wl1 = in.seq;
         c.snd_wl2 = in.ack;
-        // The handshake's RTT (Linux's tcp_synack_rtt_meas): from the echoed timestamp, or
-        // from when the SYN-ACK went out if it was never retransmitted (Karn).
-        if (c.ts_ok && in.seg.options.timestamps && in.seg.options.timestamps->echo != 0)
+        // The handshake's RTT (Linux's tcp_synack_rtt_meas): from when the SYN-ACK went out if
+        // it was never retransmitted (Karn), else from the echoed timestamp.
+        if (c.retransmits == 0)
+            c.rtt.sample(now - c.rtt_start);
+        else if (c.ts_ok && in.seg.options.timestamps && in.seg.options.timestamps->echo != 0)
             c.rtt.sample(
                 std::chrono::milliseconds(ts_now(c, now) - in.seg.options.timestamps->echo));
-        else if (c.retransmits == 0)
-            c.rtt.sample(now - c.rtt_start);
         c.rto_at = kNever;
         c.retransmits = 0;
         c.rtt.reset_backoff();
@@ -380,24 +380,23 @@ bool TcpLayer::process_ack(Connection& c, const SegmentIn& in, Instant now) {
     const bool dup = acked == 0 && in.seg.payload.empty() && !h.has(kSyn) && !h.has(kFin) &&
                      new_wnd == c.snd_wnd && flight_before > 0 && in.ack == c.snd_una;
     if (acked > 0) {
-        const bool fin_was_outstanding = c.fin_sent() && !c.fin_acked();
         std::uint32_t data_acked =
             std::min<std::uint32_t>(acked, static_cast<std::uint32_t>(c.sndbuf.size()));
         c.sndbuf.consume(data_acked);
         c.snd_una = in.ack;
         if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
-        if (fin_was_outstanding && in.ack == c.snd_max && c.fin_queued) {
-            // the FIN is acknowledged along with the data
-        }
         c.bytes_acked += data_acked;
-        // RTT (RFC 6298 / RFC 7323 4.1): from the echoed timestamp, or from the timed segment.
-        if (c.ts_ok && in.seg.options.timestamps && in.seg.options.timestamps->echo != 0) {
+        // RTT (RFC 6298): from the timed segment, in microseconds. When a retransmission
+        // cancelled the timing (Karn), the echoed timestamp still gives an unambiguous,
+        // millisecond-grained sample (RFC 7323 4.1).
+        if (c.rtt_timing && in.ack > c.rtt_seq) {
+            c.rtt.sample(now - c.rtt_start);
+            c.rtt_timing = false;
+        } else if (!c.rtt_timing && c.ts_ok && in.seg.options.timestamps &&
+                   in.seg.options.timestamps->echo != 0) {
             const auto ms =
                 static_cast<std::int32_t>(ts_now(c, now) - in.seg.options.timestamps->echo);
             if (ms >= 0) c.rtt.sample(std::chrono::milliseconds(std::max(ms, 1)));
-        } else if (c.rtt_timing && in.ack > c.rtt_seq) {
-            c.rtt.sample(now - c.rtt_start);
-            c.rtt_timing = false;
         }
         c.retransmits = 0;
         c.first_retrans_at = kNever;

@@ -260,7 +260,7 @@ void TcpLayer::output(Connection& c, Instant now) {
                 c.bytes_retrans += len;
             } else {
                 c.bytes_sent += len;
-                if (!c.ts_ok && !c.rtt_timing) {
+                if (!c.rtt_timing) {
                     c.rtt_timing = true;
                     c.rtt_seq = c.snd_nxt;
                     c.rtt_start = now;

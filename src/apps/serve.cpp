@@ -93,7 +93,8 @@ class Server {
         : node_(node), stack_(node.stack()), quiet_(quiet), root_(std::move(root)) {}
 
     void listen(Service service, std::uint16_t port) {
-        auto l = stack_.tcp_listen(Endpoint{wire::Ipv4Addr{}, port}, kBacklog);
+        auto l = stack_.tcp_listen(Endpoint{wire::Ipv4Addr{}, port}, kBacklog,
+                                   /*reuse_address=*/true);
         if (!l) {
             throw FatalError(std::string(service_name(service)) + ": listen on port " +
                              std::to_string(port) + ": " + errc_name(l.error()));

@@ -206,8 +206,8 @@ tcp::TcpEndpoint to_tcp(Endpoint e) {
 }
 }  // namespace
 
-SockResult<SocketId> Stack::tcp_listen(Endpoint local, std::uint32_t backlog) {
-    return impl_->tcp.listen(to_tcp(local), backlog, impl_->now);
+SockResult<SocketId> Stack::tcp_listen(Endpoint local, std::uint32_t backlog, bool reuse_address) {
+    return impl_->tcp.listen(to_tcp(local), backlog, reuse_address, impl_->now);
 }
 
 SockResult<SocketId> Stack::tcp_accept(SocketId listener, Endpoint* peer) {

@@ -118,7 +118,10 @@ class Stack {
     // Errors carry Linux errno meanings: EADDRINUSE, ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE,
     // EAGAIN (would block), ENOTCONN. Readiness comes as events (kReadable, kWritable: connect
     // completed or room to write, kError, kHangup).
-    SockResult<SocketId> tcp_listen(Endpoint local, std::uint32_t backlog = 128);
+    // reuse_address is SO_REUSEADDR: without it a port still held by a connection (one in
+    // TIME-WAIT included) is EADDRINUSE, as on Linux.
+    SockResult<SocketId> tcp_listen(Endpoint local, std::uint32_t backlog = 128,
+                                    bool reuse_address = false);
     SockResult<SocketId> tcp_accept(SocketId listener, Endpoint* peer = nullptr);  // EAGAIN
     // Non-blocking: returns the socket at once; kWritable (or kError) says how it ended.
     SockResult<SocketId> tcp_connect(Endpoint remote, Endpoint local = {});

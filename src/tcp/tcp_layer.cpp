@@ -221,11 +221,22 @@ Result<std::uint16_t, std::errc> TcpLayer::pick_port(const FourTuple& t) {
 
 // --- socket calls ------------------------------------------------------------------------------
 
-Result<ConnId, std::errc> TcpLayer::listen(TcpEndpoint local, std::uint32_t backlog, Instant) {
+Result<ConnId, std::errc> TcpLayer::listen(TcpEndpoint local, std::uint32_t backlog,
+                                           bool reuse_address, Instant) {
     if (!local.addr.is_unspecified() && !ip_.is_local_address(local.addr))
         return unexpected(std::errc::address_not_available);
     if (local.port == 0) return unexpected(std::errc::invalid_argument);
     if (port_in_use(local.addr, local.port)) return unexpected(std::errc::address_in_use);
+    // Without SO_REUSEADDR, Linux refuses a port that any connection still holds (a TIME-WAIT
+    // left by an earlier server included).
+    if (!reuse_address) {
+        for (const auto& [id, c] : conns_) {
+            const auto& t = c->tuple;
+            if (c->state != State::kClosed && t.local_port == local.port &&
+                (local.addr.is_unspecified() || t.local_addr == local.addr))
+                return unexpected(std::errc::address_in_use);
+        }
+    }
     Listener l;
     l.id = (*next_id_)++;
     l.local = local;

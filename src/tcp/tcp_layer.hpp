@@ -36,7 +36,8 @@ class TcpLayer : public net::Transport {
     }
 
     // --- socket calls (errors with Linux errno meanings) ---------------------------------------
-    Result<ConnId, std::errc> listen(TcpEndpoint local, std::uint32_t backlog, Instant now);
+    Result<ConnId, std::errc> listen(TcpEndpoint local, std::uint32_t backlog, bool reuse_address,
+                                     Instant now);
     Result<ConnId, std::errc> accept(ConnId listener, TcpEndpoint* peer);
     Result<ConnId, std::errc> connect(TcpEndpoint remote, TcpEndpoint local, Instant now);
     Result<std::size_t, std::errc> send(ConnId id, ByteSpan data, Instant now);

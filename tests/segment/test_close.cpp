@@ -216,3 +216,17 @@ TEST_F(Close, LastAckRetransmitsFin) {
     EXPECT_EQ(again.flags, F | A);
     EXPECT_EQ(again.seq, fin.seq);
 }
+
+TEST_F(Close, ReuseAddressDecidesWhetherTimeWaitHoldsThePort) {
+    stack->tcp_close(listener);
+    stack->tcp_close(c);  // the server closes first: its side goes to TIME-WAIT
+    one();
+    inject(A, 5001, iss + 2, 65535);
+    inject(F | A, 5001, iss + 2, 65535);
+    one();
+    ASSERT_EQ(stack->tcp_connection_count(), 1u);  // TIME-WAIT on our_port
+    auto again = stack->tcp_listen(Endpoint{{}, our_port});
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error(), std::errc::address_in_use);
+    EXPECT_TRUE(stack->tcp_listen(Endpoint{{}, our_port}, 16, /*reuse_address=*/true));
+}

@@ -10,6 +10,7 @@
 
 #include "common/time.hpp"
 #include "tcp/congestion.hpp"
+#include "tcp/recovery.hpp"
 #include "tcp/recv_buffer.hpp"
 #include "tcp/rtt.hpp"
 #include "tcp/send_buffer.hpp"
@@ -104,10 +105,7 @@ struct Connection {
 
     // --- congestion control and recovery --------------------------------------------------------
     std::unique_ptr<CongestionControl> cc;
-    std::uint32_t dupacks = 0;
-    bool in_recovery = false;
-    SeqNum recover;               // RFC 6582 "recover"
-    std::uint32_t inflation = 0;  // bytes the dupacks let out during recovery
+    std::unique_ptr<LossRecovery> recovery;
 
     // --- ACK generation -------------------------------------------------------------------------
     bool ack_now = false;             // an ACK must go out on the next output

@@ -379,6 +379,8 @@ bool TcpLayer::process_ack(Connection& c, const SegmentIn& in, Instant now) {
     // the window as it was, and arrives while data is outstanding.
     const bool dup = acked == 0 && in.seg.payload.empty() && !h.has(kSyn) && !h.has(kFin) &&
                      new_wnd == c.snd_wnd && flight_before > 0 && in.ack == c.snd_una;
+    const SeqNum una_before = c.snd_una;
+    RecoveryAction recovery_action = RecoveryAction::kNone;
     if (acked > 0) {
         std::uint32_t data_acked =
             std::min<std::uint32_t>(acked, static_cast<std::uint32_t>(c.sndbuf.size()));
@@ -401,41 +403,22 @@ bool TcpLayer::process_ack(Connection& c, const SegmentIn& in, Instant now) {
         c.retransmits = 0;
         c.first_retrans_at = kNever;
         c.rtt.reset_backoff();
-        if (c.in_recovery) {
-            if (in.ack >= c.recover) {
-                // RFC 6582 3.2 step 3: full acknowledgment ends recovery.
-                c.in_recovery = false;
-                c.inflation = 0;
-                c.dupacks = 0;
-                c.cc->on_exit_recovery(c.bytes_in_flight());
-            } else {
-                // Step 4: a partial ACK retransmits the next hole and deflates.
-                retransmit_head(c, now);
-                c.inflation = (c.inflation > acked ? c.inflation - acked : 0u) + c.mss;
-            }
-        } else {
-            c.dupacks = 0;
-            c.cc->on_ack(data_acked, flight_before, now);
-        }
+        recovery_action =
+            c.recovery->on_ack(AckEvent{in.ack, una_before, c.snd_max, acked, data_acked,
+                                        flight_before, c.bytes_in_flight(), false, c.mss},
+                               *c.cc, now);
         // RFC 6298 5.2 / 5.3: stop the timer when all is acknowledged, else restart it.
         c.rto_at = (c.snd_una == c.snd_max) ? kNever : now + c.rtt.rto();
         c.persist = false;
         if (c.sndbuf.free_space() >= c.sndbuf.capacity() / 3 && data_acked > 0)
             notify(c, events::kWritable);
-    } else if (dup) {
-        ++c.dupacks;
-        if (c.in_recovery) {
-            c.inflation += c.mss;  // RFC 5681 3.2 step 4: each further dupack lets one out
-        } else if (c.dupacks == 3 && c.snd_una >= c.recover) {
-            // RFC 5681 3.2 / RFC 6582 3.2 step 2: fast retransmit, enter recovery.
-            c.in_recovery = true;
-            c.recover = c.snd_max;
-            c.cc->on_enter_recovery(flight_before);
-            c.inflation = 0;
-            ++counters_.fast_retrans;
-            retransmit_head(c, now);
-        }
+    } else {
+        recovery_action = c.recovery->on_ack(
+            AckEvent{in.ack, una_before, c.snd_max, 0, 0, flight_before, flight_before, dup, c.mss},
+            *c.cc, now);
     }
+    if (recovery_action == RecoveryAction::kFastRetransmit) ++counters_.fast_retrans;
+    if (recovery_action != RecoveryAction::kNone) retransmit_head(c, now);
     // RFC 9293 3.10.7.4: window update from a segment no older than the last one used.
     if (c.snd_wl1 < in.seq || (c.snd_wl1 == in.seq && c.snd_wl2 <= in.ack)) {
         c.snd_wnd = new_wnd;

@@ -94,6 +94,7 @@ Connection& TcpLayer::create(const FourTuple& t, Instant now) {
     c->sndbuf.set_capacity(tc_.send_buffer);
     c->rcvbuf.set_capacity(tc_.recv_buffer);
     c->cc = make_newreno();
+    c->recovery = make_newreno_recovery();
     c->quickacks = tc_.quickack_segments;
     c->rcv_wscale =
         tc_.window_scaling ? wscale_for(std::max(tc_.max_recv_buffer, tc_.recv_buffer)) : 0;
@@ -487,7 +488,7 @@ Result<TcpInfo, std::errc> TcpLayer::info(ConnId id) const {
     i.timestamps = c->ts_ok;
     i.sack = c->sack_ok;
     i.window_scale = c->ws_ok;
-    i.in_recovery = c->in_recovery;
+    i.in_recovery = c->recovery->in_recovery();
     i.segs_in = c->segs_in;
     i.segs_out = c->segs_out;
     i.bytes_acked = c->bytes_acked;

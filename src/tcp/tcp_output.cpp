@@ -32,7 +32,7 @@ std::uint32_t TcpLayer::receive_window(Connection& c) const {
 }
 
 std::uint32_t TcpLayer::send_window(const Connection& c) const {
-    const std::uint32_t cwnd = c.cc->state().cwnd + c.inflation;
+    const std::uint32_t cwnd = c.cc->state().cwnd + c.recovery->window_extension();
     return std::min(c.snd_wnd, cwnd);
 }
 

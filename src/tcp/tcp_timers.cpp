@@ -124,10 +124,7 @@ void TcpLayer::on_rto(Connection& c, Instant now) {
     ++counters_.timeouts;
     ++c.retransmits;
     c.cc->on_rto(static_cast<std::uint32_t>(c.snd_max - c.snd_una));
-    c.in_recovery = false;
-    c.inflation = 0;
-    c.dupacks = 0;
-    c.recover = c.snd_max;  // RFC 6582 4: no fast retransmit for data sent before the timeout
+    c.recovery->on_timeout(c.snd_max);
     c.rtt.backoff();
     c.rtt_timing = false;
     c.snd_nxt = c.snd_una;

@@ -311,3 +311,24 @@ TEST_F(Data, ReadOpensWindowWithUpdate) {
     EXPECT_EQ(upd.ack, seq);
     EXPECT_EQ(upd.win, 8192);
 }
+
+TEST_F(Data, PartialAckRetransmitsNextHoleWithoutLeavingRecovery) {
+    open();
+    ASSERT_TRUE(stack->tcp_send(c, pattern(10 * 1460)));
+    EXPECT_EQ(sent().size(), 10u);
+    // Segments 1 and 3 are lost: three dupacks for segment 1, then its retransmission is
+    // acknowledged up to segment 3 only (a partial ACK, RFC 6582 3.2 step 4).
+    for (int i = 0; i < 3; ++i)
+        inject(A, 5001, iss + 1, 65535);
+    Seg fast = one();
+    EXPECT_EQ(fast.seq, iss + 1);
+    inject(A, 5001, iss + 1 + 2 * 1460, 65535);
+    auto v = sent();
+    ASSERT_FALSE(v.empty()) << describe(v);
+    EXPECT_EQ(v.front().seq, iss + 1 + 2 * 1460);  // the next hole, at once
+    EXPECT_EQ(v.front().data.size(), 1460u);
+    EXPECT_TRUE(stack->tcp_info(c)->in_recovery);
+    EXPECT_EQ(stack->counters().tcp.fast_retrans, 1u);
+    inject(A, 5001, iss + 1 + 10 * 1460, 65535);
+    EXPECT_FALSE(stack->tcp_info(c)->in_recovery);
+}

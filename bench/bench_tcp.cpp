@@ -82,7 +82,12 @@ struct Pair {
         Instant t = now_instant();
         a->poll(t);
         b->poll(t);
+        // Drain readiness as an application would (the loops below poll sockets directly).
+        events.clear();
+        a->take_events(events);
+        b->take_events(events);
     }
+    std::vector<SocketEvent> events;
     // Connects a to b's listener; returns {client, server}.
     std::pair<SocketId, SocketId> connect(SocketId listener, std::uint16_t port) {
         auto c = a->tcp_connect(Endpoint{wire::Ipv4Addr{10, 0, 0, 2}, port});

@@ -101,8 +101,10 @@ class IpLayer {
     // Errors: ENETUNREACH (no route), EMSGSIZE (DF and larger than the path MTU).
     // With `offload`, the L4 checksum is left partial for the device to finish and, when
     // gso_size is set, the datagram may exceed the MTU: the device segments it.
+    // `route`, when given, is what route(tx.dst) returned a moment ago (saves the lookup).
     Result<void, std::errc> output(const IpTx& tx, std::size_t l4_len, Instant now,
-                                   const TxOffload* offload = nullptr);
+                                   const TxOffload* offload = nullptr,
+                                   const RouteInfo* route = nullptr);
 
     // RFC 1122 3.2.2: an ICMP error about `offending` (a whole datagram we received), unless the
     // rules forbid one (error about an error, broadcast, non-first fragment, odd source) or the

@@ -84,13 +84,18 @@ std::optional<RouteInfo> IpLayer::route(wire::Ipv4Addr dst) const {
 }
 
 Result<void, std::errc> IpLayer::output(const IpTx& tx, std::size_t l4_len, Instant now,
-                                        const TxOffload* offload) {
+                                        const TxOffload* offload, const RouteInfo* route) {
     now_ = now;
-    auto r = route(tx.dst);
-    if (!r) {
-        ++counters_.ip.out_no_routes;
-        return unexpected(std::errc::network_unreachable);
+    std::optional<RouteInfo> looked_up;
+    if (!route) {
+        looked_up = this->route(tx.dst);
+        if (!looked_up) {
+            ++counters_.ip.out_no_routes;
+            return unexpected(std::errc::network_unreachable);
+        }
+        route = &*looked_up;
     }
+    const RouteInfo* r = route;
     const std::size_t total = wire::kIpv4MinHeaderLen + l4_len;
     if (total > kMaxPacket) {
         ++counters_.ip.out_discards;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ostream>
 #include <string>
+#include <unordered_map>
 
 #include "net/ip_layer.hpp"
 #include "net/ping_sockets.hpp"
@@ -28,7 +29,12 @@ struct Stack::Impl {
     }
 
     static void on_ready(void* ctx, SocketId id, std::uint32_t ev) {
-        static_cast<Impl*>(ctx)->events.push_back(SocketEvent{id, ev});
+        // One pending entry per socket, its bits merged: the queue is bounded by the number
+        // of sockets however long the application leaves it unread.
+        auto* impl = static_cast<Impl*>(ctx);
+        auto [it, inserted] = impl->pending_events.try_emplace(id, 0u);
+        if (inserted) impl->events.push_back(id);
+        it->second |= ev;
     }
 
     StackConfig cfg;
@@ -38,7 +44,8 @@ struct Stack::Impl {
     net::PingSockets ping;
     SocketId next_socket = 1;
     tcp::TcpLayer tcp;
-    std::vector<SocketEvent> events;
+    std::vector<SocketId> events;                                // sockets with news, in order
+    std::unordered_map<SocketId, std::uint32_t> pending_events;  // their merged bits
     Instant now{};
 };
 
@@ -121,8 +128,10 @@ Instant Stack::now() const {
 }
 
 void Stack::take_events(std::vector<SocketEvent>& out) {
-    out.insert(out.end(), impl_->events.begin(), impl_->events.end());
+    for (SocketId id : impl_->events)
+        out.push_back(SocketEvent{id, impl_->pending_events[id]});
     impl_->events.clear();
+    impl_->pending_events.clear();
 }
 
 // --- UDP ------------------------------------------------------------------------------------

@@ -92,7 +92,8 @@ class Stack {
     Instant next_deadline() const;
     Instant now() const;
 
-    // Sockets whose readiness changed since the last call (appended to out).
+    // Sockets whose readiness changed since the last call (appended to out), one entry per
+    // socket with the events that happened merged.
     void take_events(std::vector<SocketEvent>& out);
 
     // --- UDP ----------------------------------------------------------------------------------

@@ -92,8 +92,9 @@ class TcpLayer : public net::Transport {
 
     // output (tcp_output.cpp)
     void output(Connection& c, Instant now);
+    // `route`: the route to the peer if the caller has it at hand (output() does).
     void send_segment(Connection& c, SeqNum seq, std::size_t data_offset, std::size_t len,
-                      std::uint8_t flags, Instant now);
+                      std::uint8_t flags, Instant now, const net::RouteInfo* route = nullptr);
     void send_syn(Connection& c, Instant now);
     void send_ack(Connection& c, Instant now);
     void send_rst(const FourTuple& t, SeqNum seq, std::optional<SeqNum> ack, Instant now);

@@ -37,7 +37,7 @@ std::uint32_t TcpLayer::send_window(const Connection& c) const {
 }
 
 void TcpLayer::send_segment(Connection& c, SeqNum seq, std::size_t data_offset, std::size_t len,
-                            std::uint8_t flags, Instant now) {
+                            std::uint8_t flags, Instant now, const net::RouteInfo* route) {
     using namespace wire::tcp_flags;
     wire::TcpOptions opts;
     const bool syn = (flags & kSyn) != 0;
@@ -94,7 +94,12 @@ void TcpLayer::send_segment(Connection& c, SeqNum seq, std::size_t data_offset, 
     if (len) c.sndbuf.copy_out(data_offset, len, buf.data() + hlen);
     // Offloads: where the device finishes checksums, leave only the pseudo-header sum; where it
     // segments, hand it the whole run of segments at once (one crossing instead of dozens).
-    const auto rt = ip_.route(c.tuple.remote_addr);
+    std::optional<net::RouteInfo> looked_up;
+    if (!route) {
+        looked_up = ip_.route(c.tuple.remote_addr);
+        if (looked_up) route = &*looked_up;
+    }
+    const net::RouteInfo* rt = route;
     const bool partial = rt && rt->csum_offload;
     const std::uint32_t seg_size = segment_size(c);
     wire::write_tcp(buf, h, opts, len, c.tuple.local_addr, c.tuple.remote_addr,
@@ -109,7 +114,7 @@ void TcpLayer::send_segment(Connection& c, SeqNum seq, std::size_t data_offset, 
     tx.dst = c.tuple.remote_addr;
     tx.protocol = wire::kIpProtoTcp;
     tx.dont_fragment = true;
-    auto r = ip_.output(tx, hlen + len, now, partial ? &off : nullptr);
+    auto r = ip_.output(tx, hlen + len, now, partial ? &off : nullptr, rt);
     if (!r && r.error() == std::errc::message_size) {
         // The path MTU fell under our segment size: shrink and let retransmission resend.
         if (rt) {
@@ -253,7 +258,7 @@ void TcpLayer::output(Connection& c, Instant now) {
             if (last && c.fin_queued) flags |= kFin;
             const bool retransmission = c.snd_nxt < c.snd_max;
             const auto offset = static_cast<std::size_t>(c.snd_nxt - c.snd_una);
-            send_segment(c, c.snd_nxt, offset, len, flags, now);
+            send_segment(c, c.snd_nxt, offset, len, flags, now, rt ? &*rt : nullptr);
             if (retransmission) {
                 ++c.total_retrans;
                 ++counters_.retrans_segs;

@@ -279,15 +279,29 @@ class Server {
         if (blocked) return n.has_value();
         // RFC 864: 72-character lines of the 95 printable ASCII characters, each line starting
         // one character further along.
-        c.out.clear();
+        // The 95 lines repeat: copy whole lines from one precomputed cycle.
+        static const std::vector<std::byte> cycle = [] {
+            std::vector<std::byte> v;
+            v.reserve(95 * 74);
+            for (unsigned first = 0; first < 95; ++first) {
+                for (unsigned i = 0; i < 72; ++i)
+                    v.push_back(static_cast<std::byte>(' ' + (first + i) % 95));
+                v.push_back(std::byte{'\r'});
+                v.push_back(std::byte{'\n'});
+            }
+            return v;
+        }();
+        const std::size_t lines = kChunk / 74;
+        c.out.resize(lines * 74);
         c.out_off = 0;
-        while (c.out.size() + 74 <= kChunk) {
-            const auto first = static_cast<unsigned>(c.chargen_line++ % 95);
-            for (unsigned i = 0; i < 72; ++i)
-                c.out.push_back(static_cast<std::byte>(' ' + (first + i) % 95));
-            c.out.push_back(std::byte{'\r'});
-            c.out.push_back(std::byte{'\n'});
+        std::size_t at = static_cast<std::size_t>(c.chargen_line % 95) * 74;
+        for (std::size_t done = 0; done < c.out.size();) {
+            const std::size_t n = std::min(c.out.size() - done, cycle.size() - at);
+            std::memcpy(c.out.data() + done, cycle.data() + at, n);
+            done += n;
+            at = (at + n) % cycle.size();
         }
+        c.chargen_line += lines;
         return true;
     }
 

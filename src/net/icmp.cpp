@@ -8,8 +8,7 @@ namespace ustack::net {
 
 namespace {
 
-constexpr std::size_t kMaxIcmpErrorPacket = 576;        // RFC 1812 4.3.2.3: quote as much as fits
-constexpr auto kPmtuExpiry = std::chrono::minutes(10);  // Linux net.ipv4.route.mtu_expires
+constexpr std::size_t kMaxIcmpErrorPacket = 576;  // RFC 1812 4.3.2.3: quote as much as fits
 
 bool is_icmp_error_type(std::uint8_t type) {
     return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
@@ -122,7 +121,7 @@ void IpLayer::on_icmp_error(const IpRx& rx, std::uint8_t type, std::uint8_t code
         mtu = std::max<std::uint32_t>(mtu, 68);
         e.next_hop_mtu = static_cast<std::uint16_t>(mtu);
         auto r = route(q->dst);
-        if (r && mtu < r->mtu) pmtu_[q->dst.value] = PmtuEntry{mtu, now + kPmtuExpiry};
+        if (r && mtu < r->mtu) pmtu_[q->dst.value] = PmtuEntry{mtu, now + cfg_.pmtu_expiry};
     }
     if (Transport* t = transports_[q->proto]) t->on_icmp_error(e, now);
 }

@@ -54,6 +54,7 @@ struct StackConfig {
     std::size_t reassembly_max_bytes = 4 * 1024 * 1024;
     std::size_t reassembly_max_datagrams = 256;
     std::size_t rx_batch = 64;  // frames taken from one device per poll before moving on
+    Duration pmtu_expiry = std::chrono::minutes(10);  // route.mtu_expires: learned PMTU ages out
 
     // ARP (base_reachable_time 30 s; retrans_time 1 s; mcast_solicit 3; unres_qlen 101)
     Duration arp_reachable_time = std::chrono::seconds(30);

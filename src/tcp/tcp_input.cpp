@@ -288,7 +288,8 @@ void TcpLayer::on_segment(Connection& c, SegmentIn& in, Instant now) {
                 }
                 return;
             case State::kTimeWait:
-                destroy(c);
+                // CLOSED, but what the application has not read yet stays readable.
+                finish(c, now);
                 return;
             default:
                 reset_connection(c, std::errc::connection_reset, now);
@@ -443,14 +444,7 @@ bool TcpLayer::process_ack(Connection& c, const SegmentIn& in, Instant now) {
                 enter_time_wait(c, now);
                 break;
             case State::kLastAck:
-                if (c.orphan) {
-                    destroy(c);
-                } else {
-                    set_state(c, State::kClosed, now);
-                    c.rto_at = kNever;
-                    unlink_tuple(c);
-                    notify(c, events::kHangup);
-                }
+                finish(c, now);
                 return false;
             default:
                 break;

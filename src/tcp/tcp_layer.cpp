@@ -157,6 +157,23 @@ void TcpLayer::reset_connection(Connection& c, std::errc err, Instant now) {
     notify(c, events::kError | events::kHangup | events::kReadable | events::kWritable);
 }
 
+// The normal end of a connection (LAST-ACK acknowledged, TIME-WAIT over or reset): an orphan
+// goes at once; one the application still holds becomes CLOSED but keeps its unread data, and
+// the application learns of it through kHangup.
+void TcpLayer::finish(Connection& c, Instant now) {
+    if (c.orphan || (c.listener != 0 && !c.accepted)) {
+        destroy(c);
+        return;
+    }
+    set_state(c, State::kClosed, now);
+    c.rto_at = c.delack_at = c.keepalive_at = c.close_at = kNever;
+    c.persist = false;
+    if (c.timer_key != kNever) timers_.erase({c.timer_key, c.id});
+    c.timer_key = kNever;
+    unlink_tuple(c);
+    notify(c, events::kHangup | events::kReadable);
+}
+
 void TcpLayer::enter_time_wait(Connection& c, Instant now) {
     set_state(c, State::kTimeWait, now);
     c.rto_at = c.delack_at = c.keepalive_at = kNever;

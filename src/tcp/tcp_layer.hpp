@@ -118,6 +118,7 @@ class TcpLayer : public net::Transport {
     Connection& create(const FourTuple& t, Instant now);
     void set_state(Connection& c, State s, Instant now);
     void enter_time_wait(Connection& c, Instant now);
+    void finish(Connection& c, Instant now);
     void reset_connection(Connection& c, std::errc err, Instant now);  // peer reset / timeout
     void destroy(Connection& c);
     void established(Connection& c, Instant now);

@@ -60,13 +60,7 @@ void TcpLayer::on_conn_timer(Connection& c, Instant now) {
     if (c.close_at <= now) {
         // TIME-WAIT over (2 MSL), or an orphan's FIN-WAIT-2 timed out.
         c.close_at = kNever;
-        if (c.orphan || c.state == State::kFinWait2) {
-            destroy(c);
-        } else {
-            set_state(c, State::kClosed, now);
-            unlink_tuple(c);
-            notify(c, events::kHangup);
-        }
+        finish(c, now);
         return;
     }
     if (c.delack_at <= now) {
@@ -99,8 +93,10 @@ void TcpLayer::on_rto(Connection& c, Instant now) {
             if (c.state == State::kSynSent) {
                 ++counters_.attempt_fails;
                 reset_connection(c, std::errc::timed_out, now);
-            } else {
+            } else if (c.listener != 0 && !c.accepted) {
                 destroy(c);  // the half-open connection is dropped from the SYN queue
+            } else {
+                reset_connection(c, std::errc::timed_out, now);  // a simultaneous open
             }
             return;
         }

@@ -230,3 +230,28 @@ TEST_F(Close, ReuseAddressDecidesWhetherTimeWaitHoldsThePort) {
     EXPECT_EQ(again.error(), std::errc::address_in_use);
     EXPECT_TRUE(stack->tcp_listen(Endpoint{{}, our_port}, 16, /*reuse_address=*/true));
 }
+
+TEST_F(Close, ResetInTimeWaitKeepsUnreadDataForTheApplication) {
+    // We half-close; the peer sends data and its FIN; we are in TIME-WAIT with the data
+    // unread when a reset arrives (the peer's stack already forgot the connection).
+    ASSERT_TRUE(stack->tcp_shutdown(c, tcp::Shutdown::kWrite));
+    one();
+    inject(A, 5001, iss + 2, 65535);
+    inject(P | A, 5001, iss + 2, 65535, bytes("last words"));
+    inject(F | A, 5011, iss + 2, 65535);
+    sent();
+    ASSERT_EQ(state(), State::kTimeWait);
+    inject(R, 5012, 0, 0);
+    nothing();
+    EXPECT_EQ(state(), State::kClosed);
+    std::vector<std::byte> buf(64);
+    auto r = stack->tcp_recv(c, buf);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(std::vector<std::byte>(buf.begin(), buf.begin() + static_cast<long>(*r)),
+              bytes("last words"));
+    auto eof = stack->tcp_recv(c, buf);
+    ASSERT_TRUE(eof);
+    EXPECT_EQ(*eof, 0u);
+    stack->tcp_close(c);
+    EXPECT_EQ(stack->tcp_connection_count(), 0u);
+}

@@ -54,7 +54,7 @@ void TcpLayer::send_reset_for(const SegmentIn& in, Instant now) {
         send_rst(t, SeqNum{0}, in.seq + in.len, now);
 }
 
-void TcpLayer::negotiate_options(Connection& c, const wire::TcpOptions& o, bool /*is_syn_ack*/) {
+void TcpLayer::negotiate_options(Connection& c, const wire::TcpOptions& o) {
     c.peer_mss = o.mss.value_or(tc_.default_mss);
     c.ws_ok = tc_.window_scaling && o.window_scale.has_value();
     c.snd_wscale = c.ws_ok ? std::min<std::uint8_t>(*o.window_scale, 14) : 0;
@@ -97,7 +97,7 @@ void TcpLayer::on_listen_segment(Listener& l, const SegmentIn& in, Instant now) 
     c.irs = in.seq;
     c.rcv_nxt = in.seq + 1;
     c.rcv_adv = c.rcv_nxt;
-    negotiate_options(c, in.seg.options, false);
+    negotiate_options(c, in.seg.options);
     if (c.ts_ok) {
         c.ts_recent = in.seg.options.timestamps->value;
         c.ts_recent_at = now;
@@ -128,7 +128,7 @@ void TcpLayer::on_syn_sent_segment(Connection& c, const SegmentIn& in, Instant n
     if (!h.has(kSyn)) return;
     c.irs = in.seq;
     c.rcv_nxt = in.seq + 1;
-    negotiate_options(c, in.seg.options, h.has(kAck));
+    negotiate_options(c, in.seg.options);
     if (c.ts_ok) {
         c.ts_recent = in.seg.options.timestamps->value;
         c.ts_recent_at = now;

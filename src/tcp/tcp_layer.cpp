@@ -354,8 +354,6 @@ Result<std::size_t, std::errc> TcpLayer::recv(ConnId id, MutableByteSpan out, bo
         }
         if (c->fin_received || c->read_shutdown || c->state == State::kClosed)
             return std::size_t{0};
-        if (c->state == State::kSynSent || c->state == State::kSynReceived || out.empty())
-            return unexpected(std::errc::resource_unavailable_try_again);
         return unexpected(std::errc::resource_unavailable_try_again);
     }
     if (peek) return c->rcvbuf.peek(out);

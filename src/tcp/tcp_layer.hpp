@@ -86,7 +86,7 @@ class TcpLayer : public net::Transport {
     void process_data(Connection& c, SegmentIn& in, Instant now);
     void process_fin(Connection& c, Instant now);
     bool update_timestamps(Connection& c, const SegmentIn& in, Instant now);
-    void negotiate_options(Connection& c, const wire::TcpOptions& o, bool is_syn_ack);
+    void negotiate_options(Connection& c, const wire::TcpOptions& o);
     void send_reset_for(const SegmentIn& in, Instant now);
     void send_challenge_ack(Connection& c, Instant now);
 

@@ -111,6 +111,21 @@ void TcpLayer::on_listen_segment(Listener& l, const SegmentIn& in, Instant now) 
     reindex(c);
 }
 
+// Our SYN (or SYN-ACK) is acknowledged: take the handshake's RTT sample — timed from the SYN
+// when it went out once (Karn; Linux's tcp_synack_rtt_meas on the passive side), else from the
+// echoed timestamp (RFC 7323 4.1), unambiguous but millisecond-grained — stop the timer, and
+// enter ESTABLISHED.
+void TcpLayer::handshake_complete(Connection& c, const SegmentIn& in, Instant now) {
+    if (c.retransmits == 0)
+        c.rtt.sample(now - c.rtt_start);
+    else if (c.ts_ok && in.seg.options.timestamps && in.seg.options.timestamps->echo != 0)
+        c.rtt.sample(std::chrono::milliseconds(ts_now(c, now) - in.seg.options.timestamps->echo));
+    c.rto_at = kNever;
+    c.retransmits = 0;
+    c.rtt.reset_backoff();
+    established(c, now);
+}
+
 void TcpLayer::on_syn_sent_segment(Connection& c, const SegmentIn& in, Instant now) {
     const auto& h = in.seg.header;
     // RFC 9293 3.10.7.3, first: the ACK must acknowledge our SYN.
@@ -140,17 +155,7 @@ void TcpLayer::on_syn_sent_segment(Connection& c, const SegmentIn& in, Instant n
         c.max_snd_wnd = c.snd_wnd;
         c.snd_wl1 = in.seq;
         c.snd_wl2 = in.ack;
-        // The handshake's RTT: timed from the SYN when it was sent once (Karn), else from the
-        // echoed timestamp (RFC 7323 4.1), which is unambiguous but only millisecond-grained.
-        if (c.retransmits == 0)
-            c.rtt.sample(now - c.rtt_start);
-        else if (c.ts_ok && in.seg.options.timestamps->echo != 0)
-            c.rtt.sample(
-                std::chrono::milliseconds(ts_now(c, now) - in.seg.options.timestamps->echo));
-        c.rto_at = kNever;
-        c.retransmits = 0;
-        c.rtt.reset_backoff();
-        established(c, now);
+        handshake_complete(c, in, now);
         c.ack_now = true;
         if (!in.seg.payload.empty()) {
             SegmentIn data = in;
@@ -314,17 +319,7 @@ void TcpLayer::on_segment(Connection& c, SegmentIn& in, Instant now) {
         c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
         c.snd_wl1 = in.seq;
         c.snd_wl2 = in.ack;
-        // The handshake's RTT (Linux's tcp_synack_rtt_meas): from when the SYN-ACK went out if
-        // it was never retransmitted (Karn), else from the echoed timestamp.
-        if (c.retransmits == 0)
-            c.rtt.sample(now - c.rtt_start);
-        else if (c.ts_ok && in.seg.options.timestamps && in.seg.options.timestamps->echo != 0)
-            c.rtt.sample(
-                std::chrono::milliseconds(ts_now(c, now) - in.seg.options.timestamps->echo));
-        c.rto_at = kNever;
-        c.retransmits = 0;
-        c.rtt.reset_backoff();
-        established(c, now);
+        handshake_complete(c, in, now);
     } else if (!process_ack(c, in, now)) {
         return;
     }

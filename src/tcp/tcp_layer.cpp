@@ -143,24 +143,14 @@ void TcpLayer::destroy(Connection& c) {
 
 void TcpLayer::reset_connection(Connection& c, std::errc err, Instant now) {
     if (c.state == State::kEstablished || c.state == State::kCloseWait) ++counters_.estab_resets;
-    c.error = err;
-    set_state(c, State::kClosed, now);
-    c.rto_at = c.delack_at = c.keepalive_at = c.close_at = kNever;
-    if (c.orphan || (c.listener != 0 && !c.accepted)) {
-        destroy(c);
-        return;
-    }
-    // The application still holds the socket: it learns of the error, then closes.
-    if (c.timer_key != kNever) timers_.erase({c.timer_key, c.id});
-    c.timer_key = kNever;
-    unlink_tuple(c);
-    notify(c, events::kError | events::kHangup | events::kReadable | events::kWritable);
+    c.error = err;  // the application learns of it, then closes
+    finish(c, now, events::kError | events::kWritable);
 }
 
-// The normal end of a connection (LAST-ACK acknowledged, TIME-WAIT over or reset): an orphan
+// The end of a connection (LAST-ACK acknowledged, TIME-WAIT over, reset, timeout): an orphan
 // goes at once; one the application still holds becomes CLOSED but keeps its unread data, and
 // the application learns of it through kHangup.
-void TcpLayer::finish(Connection& c, Instant now) {
+void TcpLayer::finish(Connection& c, Instant now, std::uint32_t extra_events) {
     if (c.orphan || (c.listener != 0 && !c.accepted)) {
         destroy(c);
         return;
@@ -171,7 +161,7 @@ void TcpLayer::finish(Connection& c, Instant now) {
     if (c.timer_key != kNever) timers_.erase({c.timer_key, c.id});
     c.timer_key = kNever;
     unlink_tuple(c);
-    notify(c, events::kHangup | events::kReadable);
+    notify(c, events::kHangup | events::kReadable | extra_events);
 }
 
 void TcpLayer::enter_time_wait(Connection& c, Instant now) {

@@ -81,6 +81,7 @@ class TcpLayer : public net::Transport {
     // input (tcp_input.cpp)
     void on_listen_segment(Listener& l, const SegmentIn& in, Instant now);
     void on_syn_sent_segment(Connection& c, const SegmentIn& in, Instant now);
+    void handshake_complete(Connection& c, const SegmentIn& in, Instant now);
     void on_segment(Connection& c, SegmentIn& in, Instant now);
     bool process_ack(Connection& c, const SegmentIn& in, Instant now);
     void process_data(Connection& c, SegmentIn& in, Instant now);
@@ -118,7 +119,7 @@ class TcpLayer : public net::Transport {
     Connection& create(const FourTuple& t, Instant now);
     void set_state(Connection& c, State s, Instant now);
     void enter_time_wait(Connection& c, Instant now);
-    void finish(Connection& c, Instant now);
+    void finish(Connection& c, Instant now, std::uint32_t extra_events = 0);
     void reset_connection(Connection& c, std::errc err, Instant now);  // peer reset / timeout
     void destroy(Connection& c);
     void established(Connection& c, Instant now);

@@ -220,9 +220,10 @@ void TcpLayer::output(Connection& c, Instant now) {
     }
     const auto rt = ip_.route(c.tuple.remote_addr);
     const bool tso = rt && rt->tso;
+    // Output only runs between inputs, so the SACK blocks (and the segment size) hold still.
+    const std::uint32_t seg_size = segment_size(c);
     // Largest super-segment: whole segments in a 64 KiB IP datagram with full headers.
-    const std::size_t tso_max =
-        tso ? (65535u - 20u - 60u) / segment_size(c) * segment_size(c) : segment_size(c);
+    const std::size_t tso_max = tso ? (65535u - 20u - 60u) / seg_size * seg_size : seg_size;
     for (int guard = 0; guard < 1 << 16; ++guard) {
         const std::uint32_t in_flight = c.bytes_in_flight();
         const std::size_t unsent = c.unsent();
@@ -230,7 +231,6 @@ void TcpLayer::output(Connection& c, Instant now) {
         const std::int32_t room = (c.snd_una + wnd) - c.snd_nxt;
         const std::uint32_t usable = room > 0 ? static_cast<std::uint32_t>(room) : 0u;
         if (unsent > 0) {
-            const std::uint32_t seg_size = segment_size(c);
             std::size_t len = std::min<std::size_t>({unsent, usable, tso ? tso_max : seg_size});
             // A super-segment carries whole segments unless it ends the queued data.
             if (len > seg_size && len < unsent) len -= len % seg_size;

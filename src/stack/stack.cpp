@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <ostream>
 #include <string>
-#include <unordered_map>
 
 #include "net/ip_layer.hpp"
 #include "net/ping_sockets.hpp"
@@ -12,6 +11,60 @@
 #include "wire/ipv4.hpp"
 
 namespace ustack {
+
+namespace {
+// Sockets whose readiness changed, one entry per socket with its bits merged, in the order
+// they first changed: the queue is bounded by the number of sockets however long the
+// application leaves it unread. An open-addressing index over the entries keeps add() free of
+// heap allocation once the capacity has grown to the number of busy sockets.
+class PendingEvents {
+  public:
+    void add(SocketId id, std::uint32_t ev) {
+        if ((entries_.size() + 1) * 2 > index_.size()) grow();
+        const std::size_t mask = index_.size() - 1;
+        for (std::size_t i = hash(id) & mask;; i = (i + 1) & mask) {
+            std::uint32_t slot = index_[i];
+            if (slot == 0) {
+                entries_.push_back(SocketEvent{id, ev});
+                slots_.push_back(static_cast<std::uint32_t>(i));
+                index_[i] = static_cast<std::uint32_t>(entries_.size());
+                return;
+            }
+            if (entries_[slot - 1].socket == id) {
+                entries_[slot - 1].events |= ev;
+                return;
+            }
+        }
+    }
+
+    void take(std::vector<SocketEvent>& out) {
+        out.insert(out.end(), entries_.begin(), entries_.end());
+        for (std::uint32_t i : slots_)
+            index_[i] = 0;  // only the slots in use: O(entries)
+        entries_.clear();
+        slots_.clear();
+    }
+
+  private:
+    static std::size_t hash(SocketId id) { return static_cast<std::size_t>(id) * 0x9e3779b1u >> 4; }
+
+    void grow() {
+        index_.assign(std::max<std::size_t>(16, index_.size() * 2), 0u);
+        const std::size_t mask = index_.size() - 1;
+        for (std::size_t e = 0; e < entries_.size(); ++e) {
+            std::size_t i = hash(entries_[e].socket) & mask;
+            while (index_[i] != 0)
+                i = (i + 1) & mask;
+            index_[i] = static_cast<std::uint32_t>(e + 1);
+            slots_[e] = static_cast<std::uint32_t>(i);
+        }
+    }
+
+    std::vector<SocketEvent> entries_;
+    std::vector<std::uint32_t> slots_;  // where each entry sits in index_
+    std::vector<std::uint32_t> index_;  // 0: empty; else 1 + position in entries_
+};
+}  // namespace
 
 struct Stack::Impl {
     explicit Impl(StackConfig c)
@@ -29,12 +82,7 @@ struct Stack::Impl {
     }
 
     static void on_ready(void* ctx, SocketId id, std::uint32_t ev) {
-        // One pending entry per socket, its bits merged: the queue is bounded by the number
-        // of sockets however long the application leaves it unread.
-        auto* impl = static_cast<Impl*>(ctx);
-        auto [it, inserted] = impl->pending_events.try_emplace(id, 0u);
-        if (inserted) impl->events.push_back(id);
-        it->second |= ev;
+        static_cast<Impl*>(ctx)->pending.add(id, ev);
     }
 
     StackConfig cfg;
@@ -44,8 +92,7 @@ struct Stack::Impl {
     net::PingSockets ping;
     SocketId next_socket = 1;
     tcp::TcpLayer tcp;
-    std::vector<SocketId> events;                                // sockets with news, in order
-    std::unordered_map<SocketId, std::uint32_t> pending_events;  // their merged bits
+    PendingEvents pending;
     Instant now{};
 };
 
@@ -128,10 +175,7 @@ Instant Stack::now() const {
 }
 
 void Stack::take_events(std::vector<SocketEvent>& out) {
-    for (SocketId id : impl_->events)
-        out.push_back(SocketEvent{id, impl_->pending_events[id]});
-    impl_->events.clear();
-    impl_->pending_events.clear();
+    impl_->pending.take(out);
 }
 
 // --- UDP ------------------------------------------------------------------------------------

@@ -56,8 +56,14 @@ class Runtime {
     // know it was processed (packetdrill's netdev_send), and for tests.
     void run_on_stack(const std::function<void(Stack&, Instant now)>& fn);
 
+    // Makes the stack thread look at its device and timers now (for devices without an fd that
+    // are fed from another thread).
+    void wake();
+
     // Whether fd is one of this runtime's sockets or epoll instances.
     bool owns(int fd) const;
+    // The stack's socket behind fd (none before listen/connect), to reach it in run_on_stack.
+    std::optional<std::uint32_t> stack_socket(int fd) const;
 
     // --- the calls, as libc declares them -------------------------------------------------------
     int socket(int domain, int type, int protocol);

@@ -263,6 +263,12 @@ SockResult<SocketId> Stack::tcp_listen(Endpoint local, std::uint32_t backlog, bo
     return impl_->tcp.listen(to_tcp(local), backlog, reuse_address, impl_->now);
 }
 
+SockResult<std::uint16_t> Stack::tcp_check_bind(Endpoint local, bool reuse_address) const {
+    auto r = impl_->tcp.check_bind(tcp::TcpEndpoint{local.addr, local.port}, reuse_address);
+    if (!r) return unexpected(r.error());
+    return *r;
+}
+
 SockResult<SocketId> Stack::tcp_accept(SocketId listener, Endpoint* peer) {
     tcp::TcpEndpoint p;
     auto r = impl_->tcp.accept(listener, &p);

@@ -46,6 +46,7 @@ inline constexpr std::uint32_t kReadable = 0x1;
 inline constexpr std::uint32_t kWritable = 0x4;
 inline constexpr std::uint32_t kError = 0x8;
 inline constexpr std::uint32_t kHangup = 0x10;
+inline constexpr std::uint32_t kReadHangup = 0x2000;  // the peer's FIN has arrived (EPOLLRDHUP)
 }  // namespace events
 
 struct SocketEvent {
@@ -124,6 +125,9 @@ class Stack {
     SockResult<SocketId> tcp_listen(Endpoint local, std::uint32_t backlog = 128,
                                     bool reuse_address = false);
     SockResult<SocketId> tcp_accept(SocketId listener, Endpoint* peer = nullptr);  // EAGAIN
+    // What bind() would answer for local: the port (a free ephemeral one when local.port is 0),
+    // or EADDRNOTAVAIL / EADDRINUSE by listen()'s rules. Reserves nothing.
+    SockResult<std::uint16_t> tcp_check_bind(Endpoint local, bool reuse_address = false) const;
     // Non-blocking: returns the socket at once; kWritable (or kError) says how it ended.
     SockResult<SocketId> tcp_connect(Endpoint remote, Endpoint local = {});
     SockResult<std::size_t> tcp_send(SocketId s, ByteSpan data);  // bytes taken; EAGAIN if none

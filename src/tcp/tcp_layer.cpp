@@ -229,22 +229,45 @@ Result<std::uint16_t, std::errc> TcpLayer::pick_port(const FourTuple& t) {
 
 // --- socket calls ------------------------------------------------------------------------------
 
-Result<ConnId, std::errc> TcpLayer::listen(TcpEndpoint local, std::uint32_t backlog,
-                                           bool reuse_address, Instant) {
+Result<std::uint16_t, std::errc> TcpLayer::check_bind(TcpEndpoint local,
+                                                      bool reuse_address) const {
     if (!local.addr.is_unspecified() && !ip_.is_local_address(local.addr))
         return unexpected(std::errc::address_not_available);
-    if (local.port == 0) return unexpected(std::errc::invalid_argument);
-    if (port_in_use(local.addr, local.port)) return unexpected(std::errc::address_in_use);
-    // Without SO_REUSEADDR, Linux refuses a port that any connection still holds (a TIME-WAIT
-    // left by an earlier server included).
-    if (!reuse_address) {
+    auto held = [&](std::uint16_t port) {
+        if (port_in_use(local.addr, port)) return true;
         for (const auto& [id, c] : conns_) {
             const auto& t = c->tuple;
-            if (c->state != State::kClosed && t.local_port == local.port &&
-                (local.addr.is_unspecified() || t.local_addr == local.addr))
-                return unexpected(std::errc::address_in_use);
+            if (c->state == State::kClosed || t.local_port != port) continue;
+            if (!local.addr.is_unspecified() && t.local_addr != local.addr) continue;
+            // Without SO_REUSEADDR, Linux refuses a port that any connection still holds (a
+            // TIME-WAIT left by an earlier server included).
+            if (!reuse_address) return true;
         }
+        return false;
+    };
+    if (local.port != 0) {
+        if (held(local.port)) return unexpected(std::errc::address_in_use);
+        return local.port;
     }
+    const std::uint32_t lo = cfg_.ephemeral_port_min;
+    const std::uint32_t hi = std::max<std::uint32_t>(cfg_.ephemeral_port_max, lo);
+    const std::uint32_t n = hi - lo + 1;
+    const auto offset = static_cast<std::uint32_t>(
+        isn_.hash(local.addr, 0, wire::Ipv4Addr{}, 0, 0x626eu) + port_counter_);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        auto port = static_cast<std::uint16_t>(lo + (offset + i) % n);
+        bool busy = held(port);
+        for (const auto& [t, c] : by_tuple_) busy = busy || t.local_port == port;
+        if (!busy) return port;
+    }
+    return unexpected(std::errc::address_in_use);
+}
+
+Result<ConnId, std::errc> TcpLayer::listen(TcpEndpoint local, std::uint32_t backlog,
+                                           bool reuse_address, Instant) {
+    if (local.port == 0) return unexpected(std::errc::invalid_argument);
+    auto ok = check_bind(local, reuse_address);
+    if (!ok) return unexpected(ok.error());
     Listener l;
     l.id = (*next_id_)++;
     l.local = local;
@@ -305,10 +328,11 @@ Result<ConnId, std::errc> TcpLayer::connect(TcpEndpoint remote, TcpEndpoint loca
 Result<std::size_t, std::errc> TcpLayer::send(ConnId id, ByteSpan data, Instant now) {
     Connection* c = find(id);
     if (!c) return unexpected(std::errc::bad_file_descriptor);
-    if (c->error != std::errc{}) {
-        auto e = c->error;
+    // A pending error is reported once (Linux's sock_error() clears sk_err); after that a
+    // closed connection is a broken pipe.
+    if (c->error != std::errc{} && !c->error_reported) {
         c->error_reported = true;
-        return unexpected(e);
+        return unexpected(c->error);
     }
     switch (c->state) {
         case State::kSynSent:
@@ -317,8 +341,6 @@ Result<std::size_t, std::errc> TcpLayer::send(ConnId id, ByteSpan data, Instant 
         case State::kEstablished:
         case State::kCloseWait:
             break;
-        case State::kClosed:
-            return unexpected(std::errc::not_connected);
         default:
             return unexpected(std::errc::broken_pipe);
     }
@@ -450,6 +472,7 @@ std::uint32_t TcpLayer::poll(ConnId id) const {
     if (c->error != std::errc{}) ev |= events::kError | events::kReadable | events::kWritable;
     if (c->state == State::kClosed) ev |= events::kHangup;
     if (c->fin_received && c->fin_queued) ev |= events::kHangup;
+    if (c->fin_received) ev |= events::kReadHangup;
     const bool can_write = c->state == State::kEstablished || c->state == State::kCloseWait;
     // Writable when a third of the buffer is free (Linux: sk_stream_wspace >= min_wspace).
     if (can_write && !c->fin_queued && c->sndbuf.free_space() >= c->sndbuf.capacity() / 3)

@@ -39,6 +39,9 @@ class TcpLayer : public net::Transport {
     Result<ConnId, std::errc> listen(TcpEndpoint local, std::uint32_t backlog, bool reuse_address,
                                      Instant now);
     Result<ConnId, std::errc> accept(ConnId listener, TcpEndpoint* peer);
+    // What bind() would say of `local` now: the port to use (an ephemeral one for port 0) or
+    // EADDRNOTAVAIL / EADDRINUSE by the same rules as listen().
+    Result<std::uint16_t, std::errc> check_bind(TcpEndpoint local, bool reuse_address) const;
     Result<ConnId, std::errc> connect(TcpEndpoint remote, TcpEndpoint local, Instant now);
     Result<std::size_t, std::errc> send(ConnId id, ByteSpan data, Instant now);
     Result<std::size_t, std::errc> recv(ConnId id, MutableByteSpan out, bool peek, Instant now);

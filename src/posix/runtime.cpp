@@ -1,0 +1,1242 @@
+#include "posix/runtime.hpp"
+
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/clock.hpp"
+#include "stack/stack.hpp"
+
+namespace ustack::posix {
+
+namespace {
+
+int fail(int e) {
+    errno = e;
+    return -1;
+}
+
+int err_of(std::errc e) {
+    return static_cast<int>(e);
+}
+
+// Linux's numbering of TCP states (include/net/tcp_states.h), as TCP_INFO reports them.
+std::uint8_t linux_state(tcp::State s) {
+    switch (s) {
+        case tcp::State::kEstablished:
+            return 1;
+        case tcp::State::kSynSent:
+            return 2;
+        case tcp::State::kSynReceived:
+            return 3;
+        case tcp::State::kFinWait1:
+            return 4;
+        case tcp::State::kFinWait2:
+            return 5;
+        case tcp::State::kTimeWait:
+            return 6;
+        case tcp::State::kClosed:
+            return 7;
+        case tcp::State::kCloseWait:
+            return 8;
+        case tcp::State::kLastAck:
+            return 9;
+        case tcp::State::kListen:
+            return 10;
+        case tcp::State::kClosing:
+            return 11;
+    }
+    return 7;
+}
+
+std::uint32_t usec(Duration d) {
+    return static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
+// Linux clamps SO_SNDBUF/SO_RCVBUF requests to net.core.{w,r}mem_max (212992) and stores twice
+// the value; the floors are SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF.
+constexpr int kMemMax = 212992;
+constexpr int kMinSndbuf = 4608;
+constexpr int kMinRcvbuf = 2304;
+
+}  // namespace
+
+struct Sock {
+    int fd = -1;
+    bool stream = true;
+    bool nonblock = false;
+    bool closed = false;
+    enum class Kind { kFresh, kListener, kConnection, kUdp } kind = Kind::kFresh;
+    SocketId sid = 0;
+    std::optional<Endpoint> bound;
+    bool connecting = false;    // connect() called, not yet reported complete to connect()
+    bool connected = false;     // SS_CONNECTED: connect() reported success, or accepted
+    std::errc pending_error{};  // an error to report before the stack has a socket
+    // Options, kept here so they apply when the stack socket is made (listen, connect, accept).
+    bool reuse_address = false;
+    bool nodelay = false;
+    bool keepalive = false;
+    int keep_idle = 7200, keep_intvl = 75, keep_cnt = 9;
+    std::optional<linger> linger_opt;
+    int sndbuf = 0, rcvbuf = 0;  // as getsockopt reports them (doubled); 0: the default
+    timeval rcvtimeo{}, sndtimeo{};
+    // Readiness bookkeeping.
+    std::uint64_t version = 1;  // bumped whenever the stack reports news (edge triggers)
+    bool efd_readable = false;
+};
+
+struct EpollItem {
+    int fd = -1;
+    std::uint32_t events = 0;
+    epoll_data_t data{};
+    bool disabled = false;   // EPOLLONESHOT fired
+    std::uint64_t seen = 0;  // the socket version last reported (edge-triggered)
+};
+
+struct Epoll {
+    int fd = -1;
+    std::vector<EpollItem> items;  // in the order they were added
+};
+
+struct Runtime::Impl {
+    phy::Device& device;
+    runtime::MonotonicClock clock;
+    Stack stack;
+    InterfaceId ifc = 0;
+    wire::Ipv4Addr local_addr;
+
+    mutable std::mutex mu;
+    std::condition_variable cv;
+    std::unordered_map<int, std::shared_ptr<Sock>> socks;
+    std::unordered_map<SocketId, std::shared_ptr<Sock>> by_sid;
+    std::unordered_map<int, std::shared_ptr<Epoll>> epolls;
+    std::vector<SocketEvent> events;
+
+    int wake_fd = -1;
+    std::atomic<bool> stop{false};
+    std::thread thread;
+
+    Impl(phy::Device& dev, const RuntimeOptions& o) : device(dev), stack(o.config) {
+        InterfaceConfig ic;
+        ic.addr = o.addr;
+        ic.mtu = o.mtu;
+        ifc = stack.add_interface(dev, ic);
+        if (o.gateway) stack.set_default_gateway(*o.gateway, ifc);
+        local_addr = o.addr.addr;
+        wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        stack.poll(clock.now());
+    }
+
+    // --- the stack thread ---------------------------------------------------------------------
+    void run() {
+        std::unique_lock lk(mu);
+        while (!stop.load()) {
+            const Instant now = clock.now();
+            stack.poll(now);
+            after_poll();
+            const Instant deadline = stack.next_deadline();
+            lk.unlock();
+            pollfd p[2] = {{wake_fd, POLLIN, 0}, {device.fd(), POLLIN, 0}};
+            const nfds_t n = device.fd() >= 0 ? 2 : 1;
+            if (deadline == kNever) {
+                ::ppoll(p, n, nullptr, nullptr);
+            } else {
+                const Duration wait = std::max(Duration{0}, deadline - now);
+                const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
+                timespec ts{static_cast<time_t>(ns / 1000000000),
+                            static_cast<long>(ns % 1000000000)};
+                ::ppoll(p, n, &ts, nullptr);
+            }
+            std::uint64_t v;
+            [[maybe_unused]] auto r = ::read(wake_fd, &v, sizeof v);
+            lk.lock();
+        }
+    }
+
+    void wake() {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto r = ::write(wake_fd, &one, sizeof one);
+    }
+
+    // Brings the stack's time up to now and takes in what the device holds. Lock held.
+    void sync() { stack.poll(clock.now()); }
+
+    // What the stack thread does after a poll, and every call after acting. Lock held.
+    void after_poll() {
+        events.clear();
+        stack.take_events(events);
+        for (const auto& ev : events) {
+            auto it = by_sid.find(ev.socket);
+            if (it == by_sid.end()) continue;
+            ++it->second->version;
+        }
+        for (auto& [fd, s] : socks)
+            refresh_efd(*s);
+        cv.notify_all();
+    }
+
+    // Ends a call that acted on the stack: readiness updated, waiters woken, the thread's
+    // deadline re-armed.
+    void done() {
+        after_poll();
+        wake();
+    }
+
+    // --- readiness ----------------------------------------------------------------------------
+    std::uint32_t level(const Sock& s) const {
+        switch (s.kind) {
+            case Sock::Kind::kFresh:
+                // An unconnected TCP socket: Linux reports it writable and hung up.
+                return s.stream ? (EPOLLOUT | EPOLLWRNORM | EPOLLHUP) : (EPOLLOUT | EPOLLWRNORM);
+            case Sock::Kind::kListener:
+                return (stack.tcp_poll(s.sid) & events::kReadable) ? (EPOLLIN | EPOLLRDNORM) : 0;
+            case Sock::Kind::kUdp: {
+                std::uint32_t b = stack.udp_poll(s.sid), r = 0;
+                if (b & events::kReadable) r |= EPOLLIN | EPOLLRDNORM;
+                if (b & events::kWritable) r |= EPOLLOUT | EPOLLWRNORM;
+                if (b & events::kError) r |= EPOLLERR;
+                return r;
+            }
+            case Sock::Kind::kConnection:
+                break;
+        }
+        const std::uint32_t b = stack.tcp_poll(s.sid);
+        std::uint32_t r = 0;
+        if (b & events::kReadable) r |= EPOLLIN | EPOLLRDNORM;
+        if (b & events::kWritable) r |= EPOLLOUT | EPOLLWRNORM;
+        if (b & events::kError) r |= EPOLLERR;
+        if (b & events::kHangup) r |= EPOLLHUP;
+        if (b & events::kReadHangup) r |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+        return r;
+    }
+
+    void refresh_efd(Sock& s) {
+        if (s.closed) return;
+        const bool readable = (level(s) & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0;
+        if (readable == s.efd_readable) return;
+        if (readable) {
+            std::uint64_t one = 1;
+            [[maybe_unused]] auto r = ::write(s.fd, &one, sizeof one);
+        } else {
+            std::uint64_t v;
+            [[maybe_unused]] auto r = ::read(s.fd, &v, sizeof v);
+        }
+        s.efd_readable = readable;
+    }
+
+    // Sleeps until notified or the deadline; false when the deadline passed.
+    bool wait(std::unique_lock<std::mutex>& lk,
+              std::optional<std::chrono::steady_clock::time_point> until) {
+        if (!until) {
+            cv.wait(lk);
+            return true;
+        }
+        return cv.wait_until(lk, *until) == std::cv_status::no_timeout ||
+               std::chrono::steady_clock::now() < *until;
+    }
+
+    static std::optional<std::chrono::steady_clock::time_point> deadline_of(const timeval& tv) {
+        if (tv.tv_sec == 0 && tv.tv_usec == 0) return std::nullopt;
+        return std::chrono::steady_clock::now() + std::chrono::seconds(tv.tv_sec) +
+               std::chrono::microseconds(tv.tv_usec);
+    }
+
+    static std::optional<std::chrono::steady_clock::time_point> deadline_ms(int ms) {
+        if (ms < 0) return std::nullopt;
+        return std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    }
+
+    std::shared_ptr<Sock> find(int fd) const {
+        auto it = socks.find(fd);
+        return it == socks.end() ? nullptr : it->second;
+    }
+
+    // EBADF for a descriptor that does not exist, ENOTSOCK for one that is not a socket of ours.
+    int bad_fd(int fd) const {
+        if (epolls.count(fd)) return ENOTSOCK;
+        if (fd >= 0 && ::fcntl(fd, F_GETFD) >= 0) return ENOTSOCK;
+        return EBADF;
+    }
+
+    std::shared_ptr<Sock> make_sock(bool stream, bool nonblock, bool cloexec) {
+        int efd = ::eventfd(0, EFD_NONBLOCK | (cloexec ? EFD_CLOEXEC : 0));
+        if (efd < 0) return nullptr;
+        auto s = std::make_shared<Sock>();
+        s->fd = efd;
+        s->stream = stream;
+        s->nonblock = nonblock;
+        socks[efd] = s;
+        return s;
+    }
+
+    void attach(Sock& s, SocketId sid) {
+        s.sid = sid;
+        by_sid[sid] = socks[s.fd];
+    }
+
+    // Applies the options kept on s to its new stack connection.
+    void apply_options(Sock& s) {
+        if (s.kind != Sock::Kind::kConnection) return;
+        (void)stack.tcp_set_nodelay(s.sid, s.nodelay);
+        if (s.keepalive)
+            (void)stack.tcp_set_keepalive(s.sid, true, std::chrono::seconds(s.keep_idle),
+                                          std::chrono::seconds(s.keep_intvl),
+                                          static_cast<std::uint32_t>(s.keep_cnt));
+        if (s.sndbuf || s.rcvbuf) {
+            const auto& tc = stack.config().tcp;
+            (void)stack.tcp_set_buffers(
+                s.sid, s.sndbuf ? static_cast<std::size_t>(s.sndbuf) : tc.send_buffer,
+                s.rcvbuf ? static_cast<std::size_t>(s.rcvbuf) : tc.recv_buffer);
+        }
+        if (s.linger_opt) apply_linger(s);
+    }
+
+    void apply_linger(Sock& s) {
+        if (s.kind != Sock::Kind::kConnection) return;
+        if (s.linger_opt && s.linger_opt->l_onoff)
+            (void)stack.tcp_set_linger(s.sid, std::chrono::seconds(s.linger_opt->l_linger));
+        else
+            (void)stack.tcp_set_linger(s.sid, std::nullopt);
+    }
+
+    // Whether another socket of ours holds `ep` by bind() alone (listeners and connections are
+    // the stack's to judge).
+    bool bound_elsewhere(const Sock& self, Endpoint ep) const {
+        for (const auto& [fd, o] : socks) {
+            if (o.get() == &self || !o->bound || o->stream != self.stream) continue;
+            if (o->kind != Sock::Kind::kFresh && o->stream) continue;
+            if (o->bound->port != ep.port) continue;
+            if (!o->bound->addr.is_unspecified() && !ep.addr.is_unspecified() &&
+                o->bound->addr != ep.addr)
+                continue;
+            if (self.stream && self.reuse_address && o->reuse_address) continue;
+            return true;
+        }
+        return false;
+    }
+
+    void raise_sigpipe(int flags) {
+        if (!(flags & MSG_NOSIGNAL)) ::pthread_kill(::pthread_self(), SIGPIPE);
+    }
+};
+
+// --- helpers on addresses ------------------------------------------------------------------------
+
+namespace {
+
+// EFAULT for a missing address, EINVAL for a short one, EAFNOSUPPORT for another family.
+int read_addr(const sockaddr* addr, socklen_t len, Endpoint& out) {
+    if (!addr) return EFAULT;
+    if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return EINVAL;
+    sockaddr_in in;
+    std::memcpy(&in, addr, sizeof in);
+    if (in.sin_family != AF_INET) return EAFNOSUPPORT;
+    out.addr = wire::Ipv4Addr{ntohl(in.sin_addr.s_addr)};
+    out.port = ntohs(in.sin_port);
+    return 0;
+}
+
+int write_addr(Endpoint ep, sockaddr* addr, socklen_t* len) {
+    if (!addr || !len) return EFAULT;
+    if (static_cast<int>(*len) < 0) return EINVAL;
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_port = htons(ep.port);
+    in.sin_addr.s_addr = htonl(ep.addr.value);
+    std::memcpy(addr, &in, std::min<std::size_t>(*len, sizeof in));
+    *len = sizeof in;
+    return 0;
+}
+
+template <class T>
+int put_opt(const T& v, void* value, socklen_t* len) {
+    if (!value || !len) return EFAULT;
+    if (static_cast<int>(*len) < 0) return EINVAL;
+    const std::size_t n = std::min<std::size_t>(*len, sizeof(T));
+    std::memcpy(value, &v, n);
+    *len = static_cast<socklen_t>(n);
+    return 0;
+}
+
+int get_int(const void* value, socklen_t len, int& out) {
+    if (len < static_cast<socklen_t>(sizeof(int))) return EINVAL;
+    if (!value) return EFAULT;
+    std::memcpy(&out, value, sizeof out);
+    return 0;
+}
+
+}  // namespace
+
+// --- Runtime ------------------------------------------------------------------------------------
+
+Runtime::Runtime(phy::Device& device, RuntimeOptions options)
+    : impl_(std::make_unique<Impl>(device, options)) {
+    impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+Runtime::~Runtime() {
+    impl_->stop.store(true);
+    impl_->wake();
+    impl_->thread.join();
+    std::lock_guard lk(impl_->mu);
+    for (auto& [fd, s] : impl_->socks)
+        ::close(fd);
+    for (auto& [fd, e] : impl_->epolls)
+        ::close(fd);
+    if (impl_->wake_fd >= 0) ::close(impl_->wake_fd);
+}
+
+void Runtime::run_on_stack(const std::function<void(Stack&, Instant)>& fn) {
+    std::unique_lock lk(impl_->mu);
+    fn(impl_->stack, impl_->clock.now());
+    impl_->done();
+}
+
+void Runtime::wake() {
+    impl_->wake();
+}
+
+bool Runtime::owns(int fd) const {
+    std::lock_guard lk(impl_->mu);
+    return impl_->socks.count(fd) || impl_->epolls.count(fd);
+}
+
+std::optional<std::uint32_t> Runtime::stack_socket(int fd) const {
+    std::lock_guard lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s || s->sid == 0) return std::nullopt;
+    return s->sid;
+}
+
+int Runtime::socket(int domain, int type, int protocol) {
+    if (domain != AF_INET) return fail(EAFNOSUPPORT);
+    const int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    bool stream;
+    if (kind == SOCK_STREAM) {
+        if (protocol != 0 && protocol != IPPROTO_TCP) return fail(EPROTONOSUPPORT);
+        stream = true;
+    } else if (kind == SOCK_DGRAM) {
+        if (protocol != 0 && protocol != IPPROTO_UDP) return fail(EPROTONOSUPPORT);
+        stream = false;
+    } else if (kind == SOCK_RAW || kind == SOCK_SEQPACKET || kind == SOCK_RDM) {
+        return fail(kind == SOCK_RAW ? EPROTONOSUPPORT : ESOCKTNOSUPPORT);
+    } else {
+        return fail(EINVAL);
+    }
+    std::unique_lock lk(impl_->mu);
+    impl_->sync();
+    auto s = impl_->make_sock(stream, type & SOCK_NONBLOCK, type & SOCK_CLOEXEC);
+    if (!s) return fail(errno);
+    if (!stream) {
+        auto id = impl_->stack.udp_open();
+        if (!id) {
+            impl_->socks.erase(s->fd);
+            ::close(s->fd);
+            return fail(err_of(id.error()));
+        }
+        s->kind = Sock::Kind::kUdp;
+        impl_->attach(*s, *id);
+    }
+    impl_->done();
+    return s->fd;
+}
+
+int Runtime::bind(int fd, const sockaddr* addr, socklen_t len) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    Endpoint ep;
+    if (int e = read_addr(addr, len, ep)) return fail(e);
+    if (s->bound || s->kind == Sock::Kind::kListener || s->kind == Sock::Kind::kConnection)
+        return fail(EINVAL);
+    impl_->sync();
+    if (!ep.addr.is_unspecified() && ep.addr != impl_->local_addr) return fail(EADDRNOTAVAIL);
+    if (s->kind == Sock::Kind::kUdp) {
+        auto r = impl_->stack.udp_bind(s->sid, ep);
+        if (!r) return fail(err_of(r.error()));
+        auto l = impl_->stack.udp_local(s->sid);
+        s->bound = l ? *l : ep;
+        return 0;
+    }
+    auto port = impl_->stack.tcp_check_bind(ep, s->reuse_address);
+    if (!port) return fail(err_of(port.error()));
+    ep.port = *port;
+    if (impl_->bound_elsewhere(*s, ep)) return fail(EADDRINUSE);
+    s->bound = ep;
+    return 0;
+}
+
+int Runtime::listen(int fd, int backlog) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    if (s->kind == Sock::Kind::kUdp) return fail(EOPNOTSUPP);
+    if (s->kind == Sock::Kind::kListener) return 0;  // Linux only updates the backlog
+    if (s->kind == Sock::Kind::kConnection) return fail(EINVAL);
+    impl_->sync();
+    if (!s->bound) {  // autobind, as Linux does
+        auto port = impl_->stack.tcp_check_bind(Endpoint{}, false);
+        if (!port) return fail(err_of(port.error()));
+        s->bound = Endpoint{{}, *port};
+    }
+    const auto bl = static_cast<std::uint32_t>(std::clamp(backlog, 0, 65535));
+    auto id = impl_->stack.tcp_listen(*s->bound, std::max<std::uint32_t>(bl, 1), s->reuse_address);
+    if (!id) return fail(err_of(id.error()));
+    s->kind = Sock::Kind::kListener;
+    impl_->attach(*s, *id);
+    impl_->done();
+    return 0;
+}
+
+int Runtime::accept(int fd, sockaddr* addr, socklen_t* len) {
+    return accept4(fd, addr, len, 0);
+}
+
+int Runtime::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
+    if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return fail(EINVAL);
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    if (s->kind == Sock::Kind::kUdp) return fail(EOPNOTSUPP);
+    if (s->kind != Sock::Kind::kListener) return fail(EINVAL);
+    if (addr && !len) return fail(EFAULT);
+    if (len && static_cast<int>(*len) < 0) return fail(EINVAL);
+    const auto until = Impl::deadline_of(s->rcvtimeo);
+    for (;;) {
+        if (s->closed) return fail(EBADF);
+        impl_->sync();
+        Endpoint peer;
+        auto r = impl_->stack.tcp_accept(s->sid, &peer);
+        if (r) {
+            auto c = impl_->make_sock(true, flags & SOCK_NONBLOCK, flags & SOCK_CLOEXEC);
+            if (!c) {
+                impl_->stack.tcp_abort(*r);
+                return fail(errno);
+            }
+            c->kind = Sock::Kind::kConnection;
+            c->connected = true;
+            // Accepted sockets inherit the listener's options, as on Linux.
+            c->nodelay = s->nodelay;
+            c->keepalive = s->keepalive;
+            c->keep_idle = s->keep_idle;
+            c->keep_intvl = s->keep_intvl;
+            c->keep_cnt = s->keep_cnt;
+            c->sndbuf = s->sndbuf;
+            c->rcvbuf = s->rcvbuf;
+            c->linger_opt = s->linger_opt;
+            c->reuse_address = s->reuse_address;
+            impl_->attach(*c, *r);
+            impl_->apply_options(*c);
+            if (addr) write_addr(peer, addr, len);
+            impl_->done();
+            return c->fd;
+        }
+        if (r.error() != std::errc::resource_unavailable_try_again) return fail(err_of(r.error()));
+        if (s->nonblock) return fail(EAGAIN);
+        if (!impl_->wait(lk, until)) return fail(EAGAIN);
+    }
+}
+
+int Runtime::connect(int fd, const sockaddr* addr, socklen_t len) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    Endpoint remote;
+    if (int e = read_addr(addr, len, remote)) return fail(e);
+    impl_->sync();
+    if (s->kind == Sock::Kind::kUdp) {
+        auto r = impl_->stack.udp_connect(s->sid, remote);
+        if (!r) return fail(err_of(r.error()));
+        return 0;
+    }
+    if (s->kind == Sock::Kind::kListener) return fail(EISCONN);
+    if (s->kind == Sock::Kind::kConnection && s->connected) return fail(EISCONN);
+    if (s->kind == Sock::Kind::kFresh) {
+        if (remote.addr.is_unspecified() || remote.port == 0) return fail(ECONNREFUSED);
+        auto r = impl_->stack.tcp_connect(remote, s->bound.value_or(Endpoint{}));
+        if (!r) return fail(err_of(r.error()));
+        s->kind = Sock::Kind::kConnection;
+        s->connecting = true;
+        impl_->attach(*s, *r);
+        impl_->apply_options(*s);
+        impl_->done();
+        if (s->nonblock) return fail(EINPROGRESS);
+    } else if (s->nonblock && !(impl_->stack.tcp_poll(s->sid) &
+                                (events::kWritable | events::kError | events::kHangup))) {
+        return fail(EALREADY);
+    }
+    // Wait for the handshake to end (blocking), or report how it ended (a repeated call).
+    const auto until = Impl::deadline_of(s->sndtimeo);
+    for (;;) {
+        if (s->closed) return fail(EBADF);
+        impl_->sync();
+        auto info = impl_->stack.tcp_info(s->sid);
+        const auto ev = impl_->stack.tcp_poll(s->sid);
+        if (ev & events::kError || !info || info->state == tcp::State::kClosed) {
+            auto e = impl_->stack.tcp_error(s->sid);
+            s->connecting = false;
+            // A failed connect leaves the socket as new: it may connect again.
+            impl_->by_sid.erase(s->sid);
+            impl_->stack.tcp_close(s->sid);
+            s->kind = Sock::Kind::kFresh;
+            s->sid = 0;
+            impl_->done();
+            return fail(e && *e != std::errc{} ? err_of(*e) : ECONNABORTED);
+        }
+        if (info->state != tcp::State::kSynSent && info->state != tcp::State::kSynReceived) {
+            s->connecting = false;
+            s->connected = true;
+            return 0;
+        }
+        if (s->nonblock) return fail(EALREADY);
+        if (!impl_->wait(lk, until)) return fail(EINPROGRESS);
+    }
+}
+
+ssize_t Runtime::read(int fd, void* buf, size_t count) {
+    return recv(fd, buf, count, 0);
+}
+
+ssize_t Runtime::readv(int fd, const iovec* iov, int iovcnt) {
+    msghdr m{};
+    m.msg_iov = const_cast<iovec*>(iov);
+    m.msg_iovlen = static_cast<size_t>(iovcnt);
+    if (iovcnt < 0 || iovcnt > IOV_MAX) return fail(EINVAL);
+    return recvmsg(fd, &m, 0);
+}
+
+ssize_t Runtime::recv(int fd, void* buf, size_t len, int flags) {
+    return recvfrom(fd, buf, len, flags, nullptr, nullptr);
+}
+
+ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* from,
+                          socklen_t* fromlen) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    if (len > 0 && !buf) return fail(EFAULT);
+    const bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
+    const auto until = Impl::deadline_of(s->rcvtimeo);
+    auto* out = static_cast<std::byte*>(buf);
+    if (s->kind == Sock::Kind::kUdp) {
+        for (;;) {
+            impl_->sync();
+            auto r = impl_->stack.udp_recvfrom(s->sid, MutableByteSpan{out, len});
+            if (r) {
+                if (from) write_addr(r->from, from, fromlen);
+                impl_->done();
+                return static_cast<ssize_t>((flags & MSG_TRUNC) ? r->full_size : r->size);
+            }
+            if (r.error() != std::errc::resource_unavailable_try_again)
+                return fail(err_of(r.error()));
+            if (dontwait || !impl_->wait(lk, until)) return fail(EAGAIN);
+            if (s->closed) return fail(EBADF);
+        }
+    }
+    if (s->kind != Sock::Kind::kConnection) return fail(ENOTCONN);
+    const bool peek = flags & MSG_PEEK;
+    std::size_t got = 0;
+    for (;;) {
+        if (s->closed) return fail(EBADF);
+        impl_->sync();
+        auto r = impl_->stack.tcp_recv(s->sid, MutableByteSpan{out + got, len - got}, peek);
+        if (r) {
+            got += *r;
+            impl_->done();
+            // MSG_WAITALL keeps waiting for the rest unless the stream ended.
+            if (*r == 0 || got == len || !(flags & MSG_WAITALL) || peek || len == 0)
+                return static_cast<ssize_t>(got);
+            continue;
+        }
+        if (r.error() != std::errc::resource_unavailable_try_again) {
+            if (got) return static_cast<ssize_t>(got);
+            impl_->done();
+            return fail(err_of(r.error()));
+        }
+        if (s->connecting && dontwait && got == 0) return fail(EAGAIN);
+        if (dontwait) return got ? static_cast<ssize_t>(got) : fail(EAGAIN);
+        if (!impl_->wait(lk, until)) return got ? static_cast<ssize_t>(got) : fail(EAGAIN);
+    }
+}
+
+ssize_t Runtime::recvmsg(int fd, msghdr* msg, int flags) {
+    if (!msg) return fail(EFAULT);
+    if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < msg->msg_iovlen; ++i) {
+        if (!msg->msg_iov) return fail(EFAULT);
+        total += msg->msg_iov[i].iov_len;
+    }
+    msg->msg_flags = 0;
+    msg->msg_controllen = 0;
+    if (msg->msg_iovlen == 1)
+        return recvfrom(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
+                        static_cast<sockaddr*>(msg->msg_name),
+                        msg->msg_name ? &msg->msg_namelen : nullptr);
+    std::vector<std::byte> tmp(total);
+    ssize_t n = recvfrom(fd, tmp.data(), total, flags, static_cast<sockaddr*>(msg->msg_name),
+                         msg->msg_name ? &msg->msg_namelen : nullptr);
+    if (n <= 0) return n;
+    std::size_t off = 0;
+    for (std::size_t i = 0; i < msg->msg_iovlen && off < static_cast<std::size_t>(n); ++i) {
+        const std::size_t k = std::min(msg->msg_iov[i].iov_len, static_cast<std::size_t>(n) - off);
+        std::memcpy(msg->msg_iov[i].iov_base, tmp.data() + off, k);
+        off += k;
+    }
+    return n;
+}
+
+ssize_t Runtime::write(int fd, const void* buf, size_t count) {
+    return send(fd, buf, count, 0);
+}
+
+ssize_t Runtime::writev(int fd, const iovec* iov, int iovcnt) {
+    if (iovcnt < 0 || iovcnt > IOV_MAX) return fail(EINVAL);
+    msghdr m{};
+    m.msg_iov = const_cast<iovec*>(iov);
+    m.msg_iovlen = static_cast<size_t>(iovcnt);
+    return sendmsg(fd, &m, 0);
+}
+
+ssize_t Runtime::send(int fd, const void* buf, size_t len, int flags) {
+    return sendto(fd, buf, len, flags, nullptr, 0);
+}
+
+ssize_t Runtime::sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* to,
+                        socklen_t tolen) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    if (len > 0 && !buf) return fail(EFAULT);
+    const bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
+    const auto* in = static_cast<const std::byte*>(buf);
+    impl_->sync();
+    if (s->kind == Sock::Kind::kUdp) {
+        SockResult<std::size_t> r = std::size_t{0};
+        if (to) {
+            Endpoint ep;
+            if (int e = read_addr(to, tolen, ep)) return fail(e);
+            r = impl_->stack.udp_sendto(s->sid, ByteSpan{in, len}, ep);
+        } else {
+            r = impl_->stack.udp_send(s->sid, ByteSpan{in, len});
+            if (!r && r.error() == std::errc::not_connected) return fail(EDESTADDRREQ);
+        }
+        impl_->done();
+        if (!r) return fail(err_of(r.error()));
+        return static_cast<ssize_t>(*r);
+    }
+    if (s->kind != Sock::Kind::kConnection) {
+        impl_->raise_sigpipe(flags);
+        return fail(EPIPE);
+    }
+    const auto until = Impl::deadline_of(s->sndtimeo);
+    std::size_t sent = 0;
+    for (;;) {
+        if (s->closed) return fail(EBADF);
+        auto r = impl_->stack.tcp_send(s->sid, ByteSpan{in + sent, len - sent});
+        if (r) {
+            sent += *r;
+            impl_->done();
+            if (sent == len || dontwait) return static_cast<ssize_t>(sent);
+        } else if (r.error() != std::errc::resource_unavailable_try_again) {
+            impl_->done();
+            if (sent) return static_cast<ssize_t>(sent);
+            if (r.error() == std::errc::broken_pipe) impl_->raise_sigpipe(flags);
+            return fail(err_of(r.error()));
+        } else if (dontwait) {
+            return sent ? static_cast<ssize_t>(sent) : fail(EAGAIN);
+        }
+        if (len == 0) return 0;
+        if (!impl_->wait(lk, until)) return sent ? static_cast<ssize_t>(sent) : fail(EAGAIN);
+        impl_->sync();
+    }
+}
+
+ssize_t Runtime::sendmsg(int fd, const msghdr* msg, int flags) {
+    if (!msg) return fail(EFAULT);
+    if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
+    if (msg->msg_iovlen == 1)
+        return sendto(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
+                      static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen);
+    std::vector<std::byte> tmp;
+    for (std::size_t i = 0; i < msg->msg_iovlen; ++i) {
+        if (!msg->msg_iov || (msg->msg_iov[i].iov_len && !msg->msg_iov[i].iov_base))
+            return fail(EFAULT);
+        const auto* p = static_cast<const std::byte*>(msg->msg_iov[i].iov_base);
+        tmp.insert(tmp.end(), p, p + msg->msg_iov[i].iov_len);
+    }
+    return sendto(fd, tmp.data(), tmp.size(), flags, static_cast<const sockaddr*>(msg->msg_name),
+                  msg->msg_namelen);
+}
+
+int Runtime::shutdown(int fd, int how) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return fail(EINVAL);
+    if (s->kind != Sock::Kind::kConnection) return fail(ENOTCONN);
+    impl_->sync();
+    const auto h = how == SHUT_RD   ? tcp::Shutdown::kRead
+                   : how == SHUT_WR ? tcp::Shutdown::kWrite
+                                    : tcp::Shutdown::kBoth;
+    auto r = impl_->stack.tcp_shutdown(s->sid, h);
+    impl_->done();
+    if (!r) return fail(err_of(r.error()));
+    return 0;
+}
+
+int Runtime::close(int fd) {
+    std::unique_lock lk(impl_->mu);
+    if (auto e = impl_->epolls.find(fd); e != impl_->epolls.end()) {
+        impl_->epolls.erase(e);
+        ::close(fd);
+        return 0;
+    }
+    auto s = impl_->find(fd);
+    if (!s) return fail(EBADF);
+    impl_->sync();
+    s->closed = true;
+    switch (s->kind) {
+        case Sock::Kind::kUdp:
+            impl_->stack.udp_close(s->sid);
+            break;
+        case Sock::Kind::kListener:
+        case Sock::Kind::kConnection:
+            impl_->apply_linger(*s);
+            impl_->stack.tcp_close(s->sid);
+            break;
+        case Sock::Kind::kFresh:
+            break;
+    }
+    if (s->sid) impl_->by_sid.erase(s->sid);
+    impl_->socks.erase(fd);
+    for (auto& [efd, ep] : impl_->epolls)
+        std::erase_if(ep->items, [fd](const EpollItem& i) { return i.fd == fd; });
+    ::close(fd);
+    impl_->done();
+    return 0;
+}
+
+int Runtime::getsockname(int fd, sockaddr* addr, socklen_t* len) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    Endpoint ep = s->bound.value_or(Endpoint{});
+    if (s->kind == Sock::Kind::kConnection) {
+        if (auto i = impl_->stack.tcp_info(s->sid)) ep = Endpoint{i->local.addr, i->local.port};
+    } else if (s->kind == Sock::Kind::kUdp) {
+        if (auto l = impl_->stack.udp_local(s->sid)) ep = *l;
+    }
+    if (int e = write_addr(ep, addr, len)) return fail(e);
+    return 0;
+}
+
+int Runtime::getpeername(int fd, sockaddr* addr, socklen_t* len) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    if (s->kind != Sock::Kind::kConnection) return fail(ENOTCONN);
+    auto i = impl_->stack.tcp_info(s->sid);
+    if (!i || i->state == tcp::State::kSynSent || i->state == tcp::State::kClosed)
+        return fail(ENOTCONN);
+    if (int e = write_addr(Endpoint{i->remote.addr, i->remote.port}, addr, len)) return fail(e);
+    return 0;
+}
+
+int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    if (!len) return fail(EFAULT);
+    if (static_cast<int>(*len) < 0) return fail(EINVAL);
+    impl_->sync();
+    const auto& tc = impl_->stack.config().tcp;
+    auto put_int = [&](int v) {
+        int e = put_opt(v, value, len);
+        return e ? fail(e) : 0;
+    };
+    const bool conn = s->kind == Sock::Kind::kConnection;
+    if (level == SOL_SOCKET) {
+        switch (name) {
+            case SO_TYPE:
+                return put_int(s->stream ? SOCK_STREAM : SOCK_DGRAM);
+            case SO_DOMAIN:
+                return put_int(AF_INET);
+            case SO_PROTOCOL:
+                return put_int(s->stream ? IPPROTO_TCP : IPPROTO_UDP);
+            case SO_ACCEPTCONN:
+                return put_int(s->kind == Sock::Kind::kListener);
+            case SO_REUSEADDR:
+                return put_int(s->reuse_address);
+            case SO_KEEPALIVE:
+                return put_int(s->keepalive);
+            case SO_SNDBUF:
+                return put_int(s->sndbuf ? s->sndbuf : static_cast<int>(tc.send_buffer));
+            case SO_RCVBUF:
+                return put_int(s->rcvbuf ? s->rcvbuf : static_cast<int>(tc.recv_buffer));
+            case SO_ERROR: {
+                int e = err_of(s->pending_error);
+                s->pending_error = {};
+                if (conn) {
+                    if (auto r = impl_->stack.tcp_error(s->sid); r && *r != std::errc{})
+                        e = err_of(*r);
+                }
+                return put_int(e);
+            }
+            case SO_LINGER: {
+                linger l = s->linger_opt.value_or(linger{0, 0});
+                int e = put_opt(l, value, len);
+                return e ? fail(e) : 0;
+            }
+            case SO_RCVTIMEO:
+            case SO_SNDTIMEO: {
+                int e = put_opt(name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo, value, len);
+                return e ? fail(e) : 0;
+            }
+            default:
+                return fail(ENOPROTOOPT);
+        }
+    }
+    if (level == IPPROTO_TCP) {
+        if (!s->stream) return fail(EOPNOTSUPP);
+        switch (name) {
+            case TCP_NODELAY:
+                return put_int(s->nodelay);
+            case TCP_KEEPIDLE:
+                return put_int(s->keep_idle);
+            case TCP_KEEPINTVL:
+                return put_int(s->keep_intvl);
+            case TCP_KEEPCNT:
+                return put_int(s->keep_cnt);
+            case TCP_MAXSEG: {
+                if (conn) {
+                    if (auto i = impl_->stack.tcp_info(s->sid); i && i->snd_mss)
+                        return put_int(static_cast<int>(i->snd_mss));
+                }
+                return put_int(tc.default_mss);
+            }
+            case TCP_INFO: {
+                tcp_info ti{};
+                tcp::TcpInfo i;
+                if (conn || s->kind == Sock::Kind::kListener) {
+                    if (auto r = impl_->stack.tcp_info(s->sid)) i = *r;
+                }
+                ti.tcpi_state = linux_state(i.state);
+                ti.tcpi_ca_state = i.in_recovery ? 3 : 0;  // TCP_CA_Recovery : TCP_CA_Open
+                ti.tcpi_retransmits =
+                    static_cast<std::uint8_t>(std::min<std::uint32_t>(i.retransmits, 255));
+                ti.tcpi_options = static_cast<std::uint8_t>(
+                    (i.timestamps ? TCPI_OPT_TIMESTAMPS : 0) | (i.sack ? TCPI_OPT_SACK : 0) |
+                    (i.window_scale ? TCPI_OPT_WSCALE : 0));
+                ti.tcpi_snd_wscale = i.snd_wscale & 0xf;
+                ti.tcpi_rcv_wscale = i.rcv_wscale & 0xf;
+                ti.tcpi_rto = usec(i.rto);
+                ti.tcpi_snd_mss = i.snd_mss;
+                ti.tcpi_rcv_mss = i.rcv_mss;
+                const std::uint32_t mss = i.snd_mss ? i.snd_mss : 1;
+                ti.tcpi_unacked = (i.bytes_in_flight + mss - 1) / mss;
+                ti.tcpi_rtt = usec(i.srtt);
+                ti.tcpi_rttvar = usec(i.rttvar);
+                ti.tcpi_snd_ssthresh = i.ssthresh / mss;
+                ti.tcpi_snd_cwnd = i.cwnd / mss;
+                ti.tcpi_total_retrans = i.total_retrans;
+                ti.tcpi_bytes_acked = i.bytes_acked;
+                ti.tcpi_bytes_received = i.bytes_received;
+                ti.tcpi_segs_out = static_cast<std::uint32_t>(i.segs_out);
+                ti.tcpi_segs_in = static_cast<std::uint32_t>(i.segs_in);
+                ti.tcpi_notsent_bytes = i.unsent;
+                ti.tcpi_min_rtt = usec(i.min_rtt);
+                ti.tcpi_bytes_sent = i.bytes_sent;
+                ti.tcpi_bytes_retrans = i.bytes_retrans;
+                ti.tcpi_snd_wnd = i.snd_wnd;
+                int e = put_opt(ti, value, len);
+                return e ? fail(e) : 0;
+            }
+            default:
+                return fail(ENOPROTOOPT);
+        }
+    }
+    return fail(ENOPROTOOPT);
+}
+
+int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->bad_fd(fd));
+    impl_->sync();
+    const bool conn = s->kind == Sock::Kind::kConnection;
+    int v = 0;
+    auto done = [&] {
+        impl_->done();
+        return 0;
+    };
+    if (level == SOL_SOCKET) {
+        switch (name) {
+            case SO_REUSEADDR:
+                if (int e = get_int(value, len, v)) return fail(e);
+                s->reuse_address = v != 0;
+                return 0;
+            case SO_KEEPALIVE:
+                if (int e = get_int(value, len, v)) return fail(e);
+                s->keepalive = v != 0;
+                if (conn)
+                    (void)impl_->stack.tcp_set_keepalive(s->sid, s->keepalive,
+                                                         std::chrono::seconds(s->keep_idle),
+                                                         std::chrono::seconds(s->keep_intvl),
+                                                         static_cast<std::uint32_t>(s->keep_cnt));
+                return done();
+            case SO_SNDBUF:
+            case SO_RCVBUF: {
+                if (int e = get_int(value, len, v)) return fail(e);
+                const int doubled = std::min(std::max(v, 0), kMemMax) * 2;
+                if (name == SO_SNDBUF)
+                    s->sndbuf = std::max(doubled, kMinSndbuf);
+                else
+                    s->rcvbuf = std::max(doubled, kMinRcvbuf);
+                impl_->apply_options(*s);
+                return done();
+            }
+            case SO_LINGER: {
+                if (len < static_cast<socklen_t>(sizeof(linger))) return fail(EINVAL);
+                if (!value) return fail(EFAULT);
+                linger l;
+                std::memcpy(&l, value, sizeof l);
+                s->linger_opt = l;
+                return 0;  // applied at close
+            }
+            case SO_RCVTIMEO:
+            case SO_SNDTIMEO: {
+                if (len < static_cast<socklen_t>(sizeof(timeval))) return fail(EINVAL);
+                if (!value) return fail(EFAULT);
+                timeval tv;
+                std::memcpy(&tv, value, sizeof tv);
+                if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return fail(EDOM);
+                if (tv.tv_sec < 0) tv = timeval{};  // Linux: a negative time means no timeout
+                (name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo) = tv;
+                return 0;
+            }
+            default:
+                return fail(ENOPROTOOPT);
+        }
+    }
+    if (level == IPPROTO_TCP) {
+        if (!s->stream) return fail(EOPNOTSUPP);
+        switch (name) {
+            case TCP_NODELAY:
+                if (int e = get_int(value, len, v)) return fail(e);
+                s->nodelay = v != 0;
+                if (conn) (void)impl_->stack.tcp_set_nodelay(s->sid, s->nodelay);
+                return done();
+            case TCP_KEEPIDLE:
+            case TCP_KEEPINTVL:
+            case TCP_KEEPCNT: {
+                if (int e = get_int(value, len, v)) return fail(e);
+                const int max = name == TCP_KEEPCNT ? 127 : 32767;  // MAX_TCP_KEEP*
+                if (v < 1 || v > max) return fail(EINVAL);
+                (name == TCP_KEEPIDLE    ? s->keep_idle
+                 : name == TCP_KEEPINTVL ? s->keep_intvl
+                                         : s->keep_cnt) = v;
+                if (conn && s->keepalive)
+                    (void)impl_->stack.tcp_set_keepalive(s->sid, true,
+                                                         std::chrono::seconds(s->keep_idle),
+                                                         std::chrono::seconds(s->keep_intvl),
+                                                         static_cast<std::uint32_t>(s->keep_cnt));
+                return done();
+            }
+            default:
+                // TCP_CORK, TCP_MAXSEG, TCP_USER_TIMEOUT, TCP_SYNCNT, TCP_NOTSENT_LOWAT and the
+                // rest are not implemented yet: say so rather than pretend.
+                return fail(ENOPROTOOPT);
+        }
+    }
+    return fail(ENOPROTOOPT);
+}
+
+int Runtime::fcntl(int fd, int cmd, long arg) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    const bool is_epoll = impl_->epolls.count(fd) != 0;
+    if (!s && !is_epoll) return fail(EBADF);
+    switch (cmd) {
+        case F_GETFL:
+            return O_RDWR | (s && s->nonblock ? O_NONBLOCK : 0);
+        case F_SETFL:
+            if (s) s->nonblock = (arg & O_NONBLOCK) != 0;
+            return 0;
+        case F_GETFD:
+        case F_SETFD:
+            return ::fcntl(fd, cmd, arg);
+        default:
+            return fail(EINVAL);
+    }
+}
+
+int Runtime::ioctl(int fd, unsigned long request, void* arg) {
+    std::unique_lock lk(impl_->mu);
+    auto s = impl_->find(fd);
+    if (!s) return fail(impl_->epolls.count(fd) ? ENOTTY : EBADF);
+    impl_->sync();
+    switch (request) {
+        case FIONBIO: {
+            if (!arg) return fail(EFAULT);
+            int v;
+            std::memcpy(&v, arg, sizeof v);
+            s->nonblock = v != 0;
+            return 0;
+        }
+        case SIOCINQ:
+        case SIOCOUTQ: {
+            if (s->kind == Sock::Kind::kListener) return fail(EINVAL);
+            if (!arg) return fail(EFAULT);
+            int v = 0;
+            if (s->kind == Sock::Kind::kConnection) {
+                if (auto i = impl_->stack.tcp_info(s->sid))
+                    v = static_cast<int>(request == SIOCINQ ? i->unread
+                                                            : i->bytes_in_flight + i->unsent);
+            }
+            std::memcpy(arg, &v, sizeof v);
+            return 0;
+        }
+        default:
+            return fail(ENOTTY);
+    }
+}
+
+int Runtime::poll(pollfd* fds, nfds_t nfds, int timeout_ms) {
+    if (nfds > 0 && !fds) return fail(EFAULT);
+    std::unique_lock lk(impl_->mu);
+    const auto until = Impl::deadline_ms(timeout_ms);
+    for (;;) {
+        impl_->sync();
+        int ready = 0;
+        for (nfds_t i = 0; i < nfds; ++i) {
+            fds[i].revents = 0;
+            if (fds[i].fd < 0) continue;
+            auto s = impl_->find(fds[i].fd);
+            if (!s) {
+                // Not one of ours: this layer cannot wait on kernel descriptors.
+                fds[i].revents = POLLNVAL;
+            } else {
+                const std::uint32_t want =
+                    static_cast<std::uint16_t>(fds[i].events) | POLLERR | POLLHUP;
+                fds[i].revents = static_cast<short>(impl_->level(*s) & want);
+            }
+            if (fds[i].revents) ++ready;
+        }
+        if (ready || timeout_ms == 0) return ready;
+        if (!impl_->wait(lk, until)) {
+            if (timeout_ms >= 0 && std::chrono::steady_clock::now() >= *until) return 0;
+        }
+    }
+}
+
+int Runtime::epoll_create(int size) {
+    if (size <= 0) return fail(EINVAL);
+    return epoll_create1(0);
+}
+
+int Runtime::epoll_create1(int flags) {
+    if (flags & ~EPOLL_CLOEXEC) return fail(EINVAL);
+    int efd = ::eventfd(0, EFD_NONBLOCK | ((flags & EPOLL_CLOEXEC) ? EFD_CLOEXEC : 0));
+    if (efd < 0) return -1;
+    std::lock_guard lk(impl_->mu);
+    auto e = std::make_shared<Epoll>();
+    e->fd = efd;
+    impl_->epolls[efd] = e;
+    return efd;
+}
+
+int Runtime::epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
+    std::unique_lock lk(impl_->mu);
+    auto eit = impl_->epolls.find(epfd);
+    if (eit == impl_->epolls.end()) return fail(impl_->socks.count(epfd) ? EINVAL : EBADF);
+    auto s = impl_->find(fd);
+    if (!s) {
+        if (impl_->epolls.count(fd)) return fail(fd == epfd ? EINVAL : EPERM);
+        return fail(fd >= 0 && ::fcntl(fd, F_GETFD) >= 0 ? EPERM : EBADF);
+    }
+    if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && !event) return fail(EFAULT);
+    auto& items = eit->second->items;
+    auto it =
+        std::find_if(items.begin(), items.end(), [fd](const EpollItem& i) { return i.fd == fd; });
+    switch (op) {
+        case EPOLL_CTL_ADD: {
+            if (it != items.end()) return fail(EEXIST);
+            EpollItem i;
+            i.fd = fd;
+            i.events = event->events;
+            i.data = event->data;
+            i.seen = s->version - 1;  // a ready socket is reported at once, edge-triggered too
+            items.push_back(i);
+            break;
+        }
+        case EPOLL_CTL_MOD:
+            if (it == items.end()) return fail(ENOENT);
+            if (event->events & EPOLLEXCLUSIVE) return fail(EINVAL);
+            it->events = event->events;
+            it->data = event->data;
+            it->disabled = false;
+            it->seen = s->version - 1;
+            break;
+        case EPOLL_CTL_DEL:
+            if (it == items.end()) return fail(ENOENT);
+            items.erase(it);
+            break;
+        default:
+            return fail(EINVAL);
+    }
+    impl_->cv.notify_all();
+    return 0;
+}
+
+int Runtime::epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout_ms) {
+    if (maxevents <= 0) return fail(EINVAL);
+    if (!events) return fail(EFAULT);
+    std::unique_lock lk(impl_->mu);
+    const auto until = Impl::deadline_ms(timeout_ms);
+    for (;;) {
+        auto eit = impl_->epolls.find(epfd);
+        if (eit == impl_->epolls.end()) return fail(impl_->socks.count(epfd) ? EINVAL : EBADF);
+        impl_->sync();
+        int n = 0;
+        for (auto& item : eit->second->items) {
+            if (n == maxevents) break;
+            if (item.disabled) continue;
+            auto s = impl_->find(item.fd);
+            if (!s) continue;
+            const std::uint32_t want =
+                (item.events & ~(EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP)) |
+                EPOLLERR | EPOLLHUP;
+            const std::uint32_t got = impl_->level(*s) & want;
+            if (!got) continue;
+            if ((item.events & EPOLLET) && item.seen == s->version) continue;
+            item.seen = s->version;
+            if (item.events & EPOLLONESHOT) item.disabled = true;
+            events[n].events = got;
+            events[n].data = item.data;
+            ++n;
+        }
+        if (n || timeout_ms == 0) return n;
+        if (!impl_->wait(lk, until) && std::chrono::steady_clock::now() >= *until) return 0;
+    }
+}
+
+}  // namespace ustack::posix

@@ -71,9 +71,9 @@ fi
 
 step "ASan+UBSan build ($prefix-asan)"
 if build "$prefix-asan" -DUSTACK_SANITIZE=ON -DUSTACK_BENCH=OFF; then
-  step "ctest under ASan+UBSan: unit, segment, sim"
+  step "ctest under ASan+UBSan: unit, segment, sim, posix"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    run_ctest "$prefix-asan" asan -L "unit|segment|sim"
+    run_ctest "$prefix-asan" asan -L "unit|segment|sim|posix"
 else
   fail "ASan+UBSan build"
 fi

@@ -93,6 +93,8 @@ struct Sock {
     // Options, kept here so they apply when the stack socket is made (listen, connect, accept).
     bool reuse_address = false;
     bool nodelay = false;
+    bool cork = false;
+    int user_mss = 0;  // TCP_MAXSEG
     bool keepalive = false;
     int keep_idle = 7200, keep_intvl = 75, keep_cnt = 9;
     std::optional<linger> linger_opt;
@@ -296,6 +298,7 @@ struct Runtime::Impl {
     void apply_options(Sock& s) {
         if (s.kind != Sock::Kind::kConnection) return;
         (void)stack.tcp_set_nodelay(s.sid, s.nodelay);
+        if (s.cork) (void)stack.tcp_set_cork(s.sid, true);
         if (s.keepalive)
             (void)stack.tcp_set_keepalive(s.sid, true, std::chrono::seconds(s.keep_idle),
                                           std::chrono::seconds(s.keep_intvl),
@@ -502,6 +505,8 @@ int Runtime::listen(int fd, int backlog) {
     if (!id) return fail(err_of(id.error()));
     s->kind = Sock::Kind::kListener;
     impl_->attach(*s, *id);
+    if (s->user_mss)
+        (void)impl_->stack.tcp_set_maxseg(*id, static_cast<std::uint16_t>(s->user_mss));
     impl_->done();
     return 0;
 }
@@ -535,6 +540,8 @@ int Runtime::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
             c->connected = true;
             // Accepted sockets inherit the listener's options, as on Linux.
             c->nodelay = s->nodelay;
+            c->cork = s->cork;
+            c->user_mss = s->user_mss;
             c->keepalive = s->keepalive;
             c->keep_idle = s->keep_idle;
             c->keep_intvl = s->keep_intvl;
@@ -571,7 +578,8 @@ int Runtime::connect(int fd, const sockaddr* addr, socklen_t len) {
     if (s->kind == Sock::Kind::kConnection && s->connected) return fail(EISCONN);
     if (s->kind == Sock::Kind::kFresh) {
         if (remote.addr.is_unspecified() || remote.port == 0) return fail(ECONNREFUSED);
-        auto r = impl_->stack.tcp_connect(remote, s->bound.value_or(Endpoint{}));
+        auto r = impl_->stack.tcp_connect(remote, s->bound.value_or(Endpoint{}),
+                                          static_cast<std::uint16_t>(s->user_mss));
         if (!r) return fail(err_of(r.error()));
         s->kind = Sock::Kind::kConnection;
         s->connecting = true;
@@ -751,7 +759,8 @@ ssize_t Runtime::sendto(int fd, const void* buf, size_t len, int flags, const so
     std::size_t sent = 0;
     for (;;) {
         if (s->closed) return fail(EBADF);
-        auto r = impl_->stack.tcp_send(s->sid, ByteSpan{in + sent, len - sent});
+        auto r = impl_->stack.tcp_send(s->sid, ByteSpan{in + sent, len - sent},
+                                       (flags & MSG_MORE) != 0, (flags & MSG_EOR) != 0);
         if (r) {
             sent += *r;
             impl_->done();
@@ -920,6 +929,8 @@ int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len
         switch (name) {
             case TCP_NODELAY:
                 return put_int(s->nodelay);
+            case TCP_CORK:
+                return put_int(s->cork);
             case TCP_KEEPIDLE:
                 return put_int(s->keep_idle);
             case TCP_KEEPINTVL:
@@ -928,10 +939,12 @@ int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len
                 return put_int(s->keep_cnt);
             case TCP_MAXSEG: {
                 if (conn) {
-                    if (auto i = impl_->stack.tcp_info(s->sid); i && i->snd_mss)
+                    if (auto i = impl_->stack.tcp_info(s->sid);
+                        i && i->snd_mss && i->state != tcp::State::kSynSent)
                         return put_int(static_cast<int>(i->snd_mss));
                 }
-                return put_int(tc.default_mss);
+                // Before a connection: the value set, else TCP_MSS_DEFAULT (Linux).
+                return put_int(s->user_mss ? s->user_mss : tc.default_mss);
             }
             case TCP_INFO: {
                 tcp_info ti{};
@@ -1061,9 +1074,22 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
                                                          static_cast<std::uint32_t>(s->keep_cnt));
                 return done();
             }
+            case TCP_CORK:
+                if (int e = get_int(value, len, v)) return fail(e);
+                s->cork = v != 0;
+                if (conn) (void)impl_->stack.tcp_set_cork(s->sid, s->cork);
+                return done();
+            case TCP_MAXSEG:
+                if (int e = get_int(value, len, v)) return fail(e);
+                // Linux: 0 clears it; otherwise TCP_MIN_MSS (88) .. MAX_TCP_WINDOW (32767).
+                if (v != 0 && (v < 88 || v > 32767)) return fail(EINVAL);
+                s->user_mss = v;
+                if (conn || s->kind == Sock::Kind::kListener)
+                    (void)impl_->stack.tcp_set_maxseg(s->sid, static_cast<std::uint16_t>(v));
+                return done();
             default:
-                // TCP_CORK, TCP_MAXSEG, TCP_USER_TIMEOUT, TCP_SYNCNT, TCP_NOTSENT_LOWAT and the
-                // rest are not implemented yet: say so rather than pretend.
+                // TCP_USER_TIMEOUT, TCP_SYNCNT, TCP_NOTSENT_LOWAT and the rest are not
+                // implemented yet: say so rather than pretend.
                 return fail(ENOPROTOOPT);
         }
     }

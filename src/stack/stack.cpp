@@ -276,12 +276,12 @@ SockResult<SocketId> Stack::tcp_accept(SocketId listener, Endpoint* peer) {
     return r;
 }
 
-SockResult<SocketId> Stack::tcp_connect(Endpoint remote, Endpoint local) {
-    return impl_->tcp.connect(to_tcp(remote), to_tcp(local), impl_->now);
+SockResult<SocketId> Stack::tcp_connect(Endpoint remote, Endpoint local, std::uint16_t user_mss) {
+    return impl_->tcp.connect(to_tcp(remote), to_tcp(local), impl_->now, user_mss);
 }
 
-SockResult<std::size_t> Stack::tcp_send(SocketId s, ByteSpan data) {
-    return impl_->tcp.send(s, data, impl_->now);
+SockResult<std::size_t> Stack::tcp_send(SocketId s, ByteSpan data, bool more, bool eor) {
+    return impl_->tcp.send(s, data, impl_->now, more, eor);
 }
 
 SockResult<std::size_t> Stack::tcp_recv(SocketId s, MutableByteSpan buf, bool peek) {
@@ -307,6 +307,14 @@ SockResult<tcp::TcpInfo> Stack::tcp_info(SocketId s) const {
 
 SockResult<void> Stack::tcp_set_nodelay(SocketId s, bool on) {
     return impl_->tcp.set_nodelay(s, on, impl_->now);
+}
+
+SockResult<void> Stack::tcp_set_cork(SocketId s, bool on) {
+    return impl_->tcp.set_cork(s, on, impl_->now);
+}
+
+SockResult<void> Stack::tcp_set_maxseg(SocketId s, std::uint16_t mss) {
+    return impl_->tcp.set_user_mss(s, mss);
 }
 
 SockResult<void> Stack::tcp_set_keepalive(SocketId s, bool on, Duration idle, Duration interval,

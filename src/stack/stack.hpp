@@ -129,8 +129,12 @@ class Stack {
     // or EADDRNOTAVAIL / EADDRINUSE by listen()'s rules. Reserves nothing.
     SockResult<std::uint16_t> tcp_check_bind(Endpoint local, bool reuse_address = false) const;
     // Non-blocking: returns the socket at once; kWritable (or kError) says how it ended.
-    SockResult<SocketId> tcp_connect(Endpoint remote, Endpoint local = {});
-    SockResult<std::size_t> tcp_send(SocketId s, ByteSpan data);  // bytes taken; EAGAIN if none
+    SockResult<SocketId> tcp_connect(Endpoint remote, Endpoint local = {},
+                                     std::uint16_t user_mss = 0);  // user_mss: TCP_MAXSEG
+    // Bytes taken; EAGAIN if none. more: MSG_MORE (a partial tail waits for more); eor: MSG_EOR
+    // (no segment joins the end of this write to later data).
+    SockResult<std::size_t> tcp_send(SocketId s, ByteSpan data, bool more = false,
+                                     bool eor = false);
     // 0 means end of stream (the peer's FIN); EAGAIN when nothing is there yet.
     SockResult<std::size_t> tcp_recv(SocketId s, MutableByteSpan buf, bool peek = false);
     SockResult<void> tcp_shutdown(SocketId s, tcp::Shutdown how);
@@ -138,7 +142,10 @@ class Stack {
     void tcp_abort(SocketId s);  // reset now
     std::uint32_t tcp_poll(SocketId s) const;
     SockResult<tcp::TcpInfo> tcp_info(SocketId s) const;
-    SockResult<void> tcp_set_nodelay(SocketId s, bool on);
+    SockResult<void> tcp_set_nodelay(SocketId s, bool on);  // on: also pushes held data
+    SockResult<void> tcp_set_cork(SocketId s, bool on);     // TCP_CORK; off pushes held data
+    // TCP_MAXSEG on a connection or a listener (whose connections inherit it). 0: none.
+    SockResult<void> tcp_set_maxseg(SocketId s, std::uint16_t mss);
     SockResult<void> tcp_set_keepalive(SocketId s, bool on, Duration idle, Duration interval,
                                        std::uint32_t probes);
     SockResult<void> tcp_set_linger(SocketId s, std::optional<Duration> linger);

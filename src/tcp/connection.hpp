@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "common/time.hpp"
 #include "tcp/congestion.hpp"
@@ -114,8 +115,15 @@ struct Connection {
 
     // --- socket state ---------------------------------------------------------------------------
     bool nodelay = false;
-    bool read_shutdown = false;  // shutdown(SHUT_RD)
-    bool orphan = false;         // the application closed it; it lives on to finish
+    bool cork = false;  // TCP_CORK: hold partial segments
+    bool more = false;  // the last write said MSG_MORE: hold its partial tail
+    // Held partial data goes out once anyway: kPush on TCP_NODELAY or uncork, kProbe when the
+    // cork timer (Linux's probe timer, one RTO) fires.
+    enum class Flush : std::uint8_t { kNone, kPush, kProbe } flush = Flush::kNone;
+    std::uint16_t user_mss = 0;     // TCP_MAXSEG (0: none)
+    std::vector<SeqNum> eor_marks;  // MSG_EOR record ends not yet sent: no segment crosses one
+    bool read_shutdown = false;     // shutdown(SHUT_RD)
+    bool orphan = false;            // the application closed it; it lives on to finish
     bool accepted = false;
     bool keepalive = false;
     std::optional<Duration> linger;  // SO_LINGER with this timeout (0: abort on close)

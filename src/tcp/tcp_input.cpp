@@ -63,6 +63,7 @@ void TcpLayer::negotiate_options(Connection& c, const wire::TcpOptions& o) {
     c.sack_ok = tc_.sack && o.sack_permitted;
     std::uint32_t our = 1460;
     if (auto r = ip_.route(c.tuple.remote_addr)) our = r->mtu - 40;
+    if (c.user_mss != 0) our = std::min<std::uint32_t>(our, c.user_mss);  // TCP_MAXSEG
     std::uint32_t mss = std::min<std::uint32_t>(c.peer_mss, our);
     // RFC 6691 / RFC 9293 3.7.1: the MSS option excludes options; leave room for timestamps.
     if (c.ts_ok) mss -= 12;
@@ -93,6 +94,7 @@ void TcpLayer::on_listen_segment(Listener& l, const SegmentIn& in, Instant now) 
     FourTuple t{in.rx->dst, h.dst_port, in.rx->src, h.src_port};
     Connection& c = create(t, now);
     c.listener = l.id;
+    c.user_mss = l.user_mss;
     ++l.syn_queue;
     c.irs = in.seq;
     c.rcv_nxt = in.seq + 1;

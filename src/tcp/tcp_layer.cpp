@@ -229,8 +229,7 @@ Result<std::uint16_t, std::errc> TcpLayer::pick_port(const FourTuple& t) {
 
 // --- socket calls ------------------------------------------------------------------------------
 
-Result<std::uint16_t, std::errc> TcpLayer::check_bind(TcpEndpoint local,
-                                                      bool reuse_address) const {
+Result<std::uint16_t, std::errc> TcpLayer::check_bind(TcpEndpoint local, bool reuse_address) const {
     if (!local.addr.is_unspecified() && !ip_.is_local_address(local.addr))
         return unexpected(std::errc::address_not_available);
     auto held = [&](std::uint16_t port) {
@@ -257,7 +256,8 @@ Result<std::uint16_t, std::errc> TcpLayer::check_bind(TcpEndpoint local,
     for (std::uint32_t i = 0; i < n; ++i) {
         auto port = static_cast<std::uint16_t>(lo + (offset + i) % n);
         bool busy = held(port);
-        for (const auto& [t, c] : by_tuple_) busy = busy || t.local_port == port;
+        for (const auto& [t, c] : by_tuple_)
+            busy = busy || t.local_port == port;
         if (!busy) return port;
     }
     return unexpected(std::errc::address_in_use);
@@ -295,7 +295,8 @@ Result<ConnId, std::errc> TcpLayer::accept(ConnId listener, TcpEndpoint* peer) {
     return unexpected(std::errc::resource_unavailable_try_again);
 }
 
-Result<ConnId, std::errc> TcpLayer::connect(TcpEndpoint remote, TcpEndpoint local, Instant now) {
+Result<ConnId, std::errc> TcpLayer::connect(TcpEndpoint remote, TcpEndpoint local, Instant now,
+                                            std::uint16_t user_mss) {
     if (remote.port == 0 || remote.addr.is_unspecified())
         return unexpected(std::errc::invalid_argument);
     auto r = ip_.route(remote.addr);
@@ -317,6 +318,8 @@ Result<ConnId, std::errc> TcpLayer::connect(TcpEndpoint remote, TcpEndpoint loca
     c.accepted = true;
     const std::uint32_t mtu_mss = r->mtu - 40;
     c.mss = static_cast<std::uint16_t>(std::min<std::uint32_t>(mtu_mss, 65535));
+    c.user_mss = user_mss;
+    if (user_mss != 0) c.mss = std::min(c.mss, user_mss);
     set_state(c, State::kSynSent, now);
     ++counters_.active_opens;
     send_syn(c, now);
@@ -325,7 +328,8 @@ Result<ConnId, std::errc> TcpLayer::connect(TcpEndpoint remote, TcpEndpoint loca
     return c.id;
 }
 
-Result<std::size_t, std::errc> TcpLayer::send(ConnId id, ByteSpan data, Instant now) {
+Result<std::size_t, std::errc> TcpLayer::send(ConnId id, ByteSpan data, Instant now, bool more,
+                                              bool eor) {
     Connection* c = find(id);
     if (!c) return unexpected(std::errc::bad_file_descriptor);
     // A pending error is reported once (Linux's sock_error() clears sk_err); after that a
@@ -349,6 +353,11 @@ Result<std::size_t, std::errc> TcpLayer::send(ConnId id, ByteSpan data, Instant 
     std::size_t n = c->sndbuf.append(data);
     if (n == 0) return unexpected(std::errc::resource_unavailable_try_again);
     c->write_seq += static_cast<std::uint32_t>(n);
+    c->more = more;
+    // A record that did not fit whole is not ended here: its end comes with the next write.
+    constexpr std::size_t kMaxRecords = 256;  // bounded; beyond it records simply merge
+    if (eor && n == data.size() && c->eor_marks.size() < kMaxRecords)
+        c->eor_marks.push_back(c->write_seq);
     output(*c, now);
     reindex(*c);
     flush_doomed();
@@ -528,10 +537,43 @@ Result<TcpInfo, std::errc> TcpLayer::info(ConnId id) const {
     return i;
 }
 
+Result<void, std::errc> TcpLayer::set_user_mss(ConnId id, std::uint16_t mss) {
+    if (auto lit = listeners_.find(id); lit != listeners_.end()) {
+        lit->second.user_mss = mss;
+        return {};
+    }
+    Connection* c = find(id);
+    if (!c) return unexpected(std::errc::bad_file_descriptor);
+    c->user_mss = mss;
+    // Linux applies it to a connection that has not sent its SYN; later it only lowers.
+    if (mss != 0 && is_synchronized(c->state) && mss < c->mss) {
+        c->mss = mss;
+        if (c->cc) c->cc->set_mss(c->mss);
+    }
+    return {};
+}
+
+Result<void, std::errc> TcpLayer::set_cork(ConnId id, bool on, Instant now) {
+    Connection* c = find(id);
+    if (!c) return unexpected(std::errc::bad_file_descriptor);
+    c->cork = on;
+    if (!on) {
+        c->more = false;
+        c->flush = Connection::Flush::kPush;  // uncorking pushes what was held (Linux)
+        if (is_synchronized(c->state)) {
+            output(*c, now);
+            reindex(*c);
+        }
+    }
+    return {};
+}
+
 Result<void, std::errc> TcpLayer::set_nodelay(ConnId id, bool on, Instant now) {
     Connection* c = find(id);
     if (!c) return unexpected(std::errc::bad_file_descriptor);
     c->nodelay = on;
+    // Setting TCP_NODELAY pushes held data out, corked or not (Linux).
+    if (on) c->flush = Connection::Flush::kPush;
     if (on && is_synchronized(c->state)) {
         output(*c, now);
         reindex(*c);

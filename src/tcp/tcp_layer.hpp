@@ -42,8 +42,15 @@ class TcpLayer : public net::Transport {
     // What bind() would say of `local` now: the port to use (an ephemeral one for port 0) or
     // EADDRNOTAVAIL / EADDRINUSE by the same rules as listen().
     Result<std::uint16_t, std::errc> check_bind(TcpEndpoint local, bool reuse_address) const;
-    Result<ConnId, std::errc> connect(TcpEndpoint remote, TcpEndpoint local, Instant now);
-    Result<std::size_t, std::errc> send(ConnId id, ByteSpan data, Instant now);
+    Result<ConnId, std::errc> connect(TcpEndpoint remote, TcpEndpoint local, Instant now,
+                                      std::uint16_t user_mss = 0);
+    // more: MSG_MORE (hold a partial tail); eor: MSG_EOR (later data never joins this write's
+    // last segment).
+    Result<std::size_t, std::errc> send(ConnId id, ByteSpan data, Instant now, bool more = false,
+                                        bool eor = false);
+    Result<void, std::errc> set_cork(ConnId id, bool on, Instant now);
+    // TCP_MAXSEG on a connection or a listener (its connections inherit it).
+    Result<void, std::errc> set_user_mss(ConnId id, std::uint16_t mss);
     Result<std::size_t, std::errc> recv(ConnId id, MutableByteSpan out, bool peek, Instant now);
     Result<void, std::errc> shutdown(ConnId id, Shutdown how, Instant now);
     void close(ConnId id, Instant now);
@@ -71,6 +78,7 @@ class TcpLayer : public net::Transport {
         TcpEndpoint local;
         std::uint32_t backlog = 0;
         std::uint32_t syn_queue = 0;      // half-open connections from this listener
+        std::uint16_t user_mss = 0;       // TCP_MAXSEG, for the connections it makes
         std::deque<ConnId> accept_queue;  // established, not yet accepted
     };
     struct SegmentIn {
@@ -106,6 +114,11 @@ class TcpLayer : public net::Transport {
     std::uint32_t receive_window(Connection& c) const;
     std::uint32_t send_window(const Connection& c) const;
     std::uint32_t segment_size(const Connection& c) const;
+    bool corked(const Connection& c) const;
+    bool may_send_short(const Connection& c, std::size_t len, bool last,
+                        std::uint32_t in_flight) const;
+    bool next_goes(const Connection& c, std::size_t len, std::size_t unsent, std::uint32_t usable,
+                   std::uint32_t seg_size, std::uint32_t in_flight) const;
     std::uint32_t ts_now(const Connection& c, Instant now) const;
 
     // timers (tcp_timers.cpp)

@@ -45,6 +45,7 @@ void TcpLayer::send_segment(Connection& c, SeqNum seq, std::size_t data_offset, 
         auto r = ip_.route(c.tuple.remote_addr);
         const std::uint32_t mtu = r ? ip_.interface(r->ifc).mtu : 1500u;
         opts.mss = static_cast<std::uint16_t>(std::min<std::uint32_t>(mtu - 40, 65535));
+        if (c.user_mss != 0) opts.mss = std::min(*opts.mss, c.user_mss);  // TCP_MAXSEG
         const bool active = (flags & kAck) == 0;
         if (tc_.window_scaling && (active || c.ws_ok)) opts.window_scale = c.rcv_wscale;
         if (tc_.sack && (active || c.sack_ok)) opts.sack_permitted = true;
@@ -202,6 +203,39 @@ std::uint32_t TcpLayer::segment_size(const Connection& c) const {
     return mss;
 }
 
+// TCP_CORK or MSG_MORE holds partial segments, until a flush or the FIN.
+bool TcpLayer::corked(const Connection& c) const {
+    return (c.cork || c.more) && c.flush == Connection::Flush::kNone && !c.fin_queued;
+}
+
+// Whether a segment shorter than the MSS may go now. Nagle (RFC 896, RFC 9293 3.7.4) and sender
+// SWS avoidance (3.8.6.2.1): it goes only when it empties the queue and nothing is in flight (or
+// TCP_NODELAY, or a push), or when it fills half the largest window the peer offered.
+bool TcpLayer::may_send_short(const Connection& c, std::size_t len, bool last,
+                              std::uint32_t in_flight) const {
+    if (corked(c)) return false;
+    const bool pushed = c.flush != Connection::Flush::kNone;
+    const bool push_ok = last && (c.nodelay || pushed || in_flight == 0 || c.fin_queued);
+    const bool half_window = c.max_snd_wnd > 0 && len >= c.max_snd_wnd / 2 && in_flight == 0;
+    return push_ok || half_window;
+}
+
+// Whether, after a segment of len bytes, the next one would go in the same run.
+bool TcpLayer::next_goes(const Connection& c, std::size_t len, std::size_t unsent,
+                         std::uint32_t usable, std::uint32_t seg_size,
+                         std::uint32_t in_flight) const {
+    const std::size_t rest = unsent - len;
+    const std::size_t room = usable - len;
+    const std::size_t next = std::min<std::size_t>({rest, room, seg_size});
+    if (next == 0) return false;
+    if (next == seg_size) return true;
+    const SeqNum next_seq = c.snd_nxt + static_cast<std::uint32_t>(len);
+    for (SeqNum m : c.eor_marks)
+        if (m - next_seq > 0 && static_cast<std::size_t>(m - next_seq) <= next) return true;
+    if (corked(c)) return true;  // held by the cork, not cut: Linux leaves PSH off
+    return may_send_short(c, next, next == rest, in_flight + static_cast<std::uint32_t>(len));
+}
+
 void TcpLayer::output(Connection& c, Instant now) {
     using namespace wire::tcp_flags;
     switch (c.state) {
@@ -234,6 +268,17 @@ void TcpLayer::output(Connection& c, Instant now) {
             std::size_t len = std::min<std::size_t>({unsent, usable, tso ? tso_max : seg_size});
             // A super-segment carries whole segments unless it ends the queued data.
             if (len > seg_size && len < unsent) len -= len % seg_size;
+            // MSG_EOR: no segment crosses the end of a record.
+            while (!c.eor_marks.empty() && c.eor_marks.front() - c.snd_nxt <= 0)
+                c.eor_marks.erase(c.eor_marks.begin());
+            bool at_record_end = false;
+            if (!c.eor_marks.empty() && len > 0) {
+                const auto to_mark = static_cast<std::size_t>(c.eor_marks.front() - c.snd_nxt);
+                if (to_mark <= len) {
+                    len = to_mark;
+                    at_record_end = true;
+                }
+            }
             if (len == 0) {
                 // Zero window with nothing in flight: the persist timer probes it (RFC 9293
                 // 3.8.6.1).
@@ -244,17 +289,24 @@ void TcpLayer::output(Connection& c, Instant now) {
                 break;
             }
             const bool last = len == unsent;
-            // Nagle (RFC 896, RFC 9293 3.7.4) and sender SWS avoidance (3.8.6.2.1): a short
-            // segment goes only when it empties the queue and nothing is in flight (or
-            // TCP_NODELAY), or when it fills half the largest window the peer offered.
-            if (len < seg_size) {
-                const bool push_ok = last && (c.nodelay || in_flight == 0 || c.fin_queued);
-                const bool half_window =
-                    c.max_snd_wnd > 0 && len >= c.max_snd_wnd / 2 && in_flight == 0;
-                if (!push_ok && !half_window) break;
+            if (len < seg_size && !at_record_end && !may_send_short(c, len, last, in_flight)) {
+                // Corked data with nothing in flight goes after one RTO anyway (Linux's probe
+                // timer; the 200 ms ceiling of TCP_CORK).
+                if (corked(c) && in_flight == 0 && c.rto_at == kNever) {
+                    c.persist = true;
+                    c.rto_at = now + std::max(c.rtt.rto(), tc_.persist_min);
+                }
+                break;
             }
+            // PSH where a write without MSG_MORE ends and at a record end; on what the cork
+            // timer lets out; and, as Linux marks them, on the last segment of a run cut short by
+            // the window or by Nagle while data waits.
+            const bool next_held =
+                !last && !at_record_end && !next_goes(c, len, unsent, usable, seg_size, in_flight);
             std::uint8_t flags = kAck;
-            if (last) flags |= kPsh;
+            if ((last && !c.more) || at_record_end || next_held ||
+                c.flush == Connection::Flush::kProbe)
+                flags |= kPsh;
             if (last && c.fin_queued) flags |= kFin;
             const bool retransmission = c.snd_nxt < c.snd_max;
             const auto offset = static_cast<std::size_t>(c.snd_nxt - c.snd_una);
@@ -276,6 +328,7 @@ void TcpLayer::output(Connection& c, Instant now) {
             arm_rto(c, now);
             continue;
         }
+        if (c.flush != Connection::Flush::kNone) c.flush = Connection::Flush::kNone;
         if (c.fin_queued && c.snd_nxt == c.fin_seq()) {
             send_segment(c, c.snd_nxt, 0, 0, kAck | kFin, now);
             c.snd_nxt += 1;

@@ -130,6 +130,7 @@ void TcpLayer::on_rto(Connection& c, Instant now) {
 
 void TcpLayer::on_persist(Connection& c, Instant now) {
     if (c.unsent() == 0 || c.snd_wnd > 0) {
+        if (c.unsent() > 0) c.flush = Connection::Flush::kProbe;  // corked data waited an RTO
         output(c, now);
         return;
     }

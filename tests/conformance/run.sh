@@ -10,8 +10,8 @@
 #
 # Without PACKETDRILL or PACKETDRILL_TCP_DIR (or without root / ip netns) it prints why and
 # exits 77 (skipped). Per-script settings: scripts configure the kernel with
-# `sysctl -q net.ipv4.tcp_x=v`, which cannot reach a user-space stack; this runner reads those
-# assignments from the script (outside common/defaults.sh, whose values are the adapter's
+# `sysctl -q net.ipv4.tcp_x=v` or `set_sysctls.py /proc/sys/net/ipv4/tcp_x=v`, which cannot reach
+# a user-space stack; this runner reads those assignments from the script (outside common/defaults.sh, whose values are the adapter's
 # default profile) and passes them to the adapter as --so_flags tcp_x=v.
 # `%{ }%` python blocks: packetdrill gathers the TCP_INFO they assert on with libc's
 # getsockopt, not through the adapter, so against ustack it gets ENOTSOCK and the script fails.
@@ -76,7 +76,9 @@ so_flags() {
   local f=$1 flags="" kv
   while IFS= read -r kv; do
     flags+=",${kv#net.ipv4.}"
-  done < <(grep -v '^[[:space:]]*//' "$f" | grep -oE 'net\.ipv4\.tcp_[a-z0-9_]+=("[^"]*"|[^ `;"]+)' | tr -d '"')
+  done < <(grep -v '^[[:space:]]*//' "$f" |
+    grep -oE '(net\.ipv4\.|/proc/sys/net/ipv4/)tcp_[a-z0-9_]+=("[^"]*"|[^ `;"]+)' |
+    sed -e 's#^/proc/sys/net/ipv4/#net.ipv4.#' | tr -d '"')
   echo "${flags#,}"
 }
 

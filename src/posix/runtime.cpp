@@ -92,6 +92,7 @@ struct Sock {
     std::errc pending_error{};  // an error to report before the stack has a socket
     // Options, kept here so they apply when the stack socket is made (listen, connect, accept).
     bool reuse_address = false;
+    bool zerocopy = false;  // SO_ZEROCOPY: accepted; MSG_ZEROCOPY sends copy (see README)
     bool nodelay = false;
     bool cork = false;
     int user_mss = 0;  // TCP_MAXSEG
@@ -641,6 +642,7 @@ ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* fr
     auto s = impl_->find(fd);
     if (!s) return fail(impl_->bad_fd(fd));
     if (len > 0 && !buf) return fail(EFAULT);
+    if (flags & MSG_ERRQUEUE) return fail(EAGAIN);  // nothing is ever queued there
     const bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
     const auto until = Impl::deadline_of(s->rcvtimeo);
     auto* out = static_cast<std::byte*>(buf);
@@ -895,6 +897,8 @@ int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len
                 return put_int(s->kind == Sock::Kind::kListener);
             case SO_REUSEADDR:
                 return put_int(s->reuse_address);
+            case SO_ZEROCOPY:
+                return put_int(s->zerocopy);
             case SO_KEEPALIVE:
                 return put_int(s->keepalive);
             case SO_SNDBUF:
@@ -1006,6 +1010,13 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
             case SO_REUSEADDR:
                 if (int e = get_int(value, len, v)) return fail(e);
                 s->reuse_address = v != 0;
+                return 0;
+            case SO_ZEROCOPY:
+                // Sends copy into the stack's buffer at once, so a MSG_ZEROCOPY buffer is free
+                // when the call returns; no completion is queued (MSG_ERRQUEUE finds none).
+                if (int e = get_int(value, len, v)) return fail(e);
+                if (!s->stream) return fail(EOPNOTSUPP);
+                s->zerocopy = v != 0;
                 return 0;
             case SO_KEEPALIVE:
                 if (int e = get_int(value, len, v)) return fail(e);

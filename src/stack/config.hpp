@@ -23,6 +23,9 @@ struct TcpConfig {
     Duration delack_max = std::chrono::milliseconds(200);  // TCP_DELACK_MAX
     std::uint32_t quickack_segments = 16;                  // TCP_MAX_QUICKACKS
     std::uint32_t initial_cwnd = 10;                       // RFC 6928
+    // The most one ACK grows cwnd in slow start, in segments (RFC 3465 L); 0: no limit, as
+    // Linux (tcp_slow_start adds every packet acknowledged).
+    std::uint32_t slow_start_ack_limit = 0;
     std::size_t send_buffer = 1 << 20;
     std::size_t recv_buffer = 1 << 20;
     std::size_t max_recv_buffer = 6 << 20;                 // tcp_rmem[2]: sets window scale

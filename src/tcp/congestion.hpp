@@ -36,6 +36,8 @@ class CongestionControl {
     virtual void set_mss(std::uint32_t mss) = 0;
 };
 
-std::unique_ptr<CongestionControl> make_newreno();
+// slow_start_ack_limit: RFC 3465's L, in segments, the most one ACK may grow cwnd in slow
+// start; 0 for no limit (Linux: a stretch ACK grows it by everything it acknowledges).
+std::unique_ptr<CongestionControl> make_newreno(std::uint32_t slow_start_ack_limit = 0);
 
 }  // namespace ustack::tcp

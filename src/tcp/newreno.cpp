@@ -14,11 +14,10 @@ namespace {
 
 // Initial ssthresh is "arbitrarily high" (RFC 5681 3.1): slow start runs until the first loss.
 constexpr std::uint32_t kInfiniteSsthresh = UINT32_MAX;
-// RFC 3465 2.2: in slow start one ACK may grow cwnd by at most L = 2 * SMSS.
-constexpr std::uint32_t kSlowStartLimitSegments = 2;
-
 class NewReno final : public CongestionControl {
   public:
+    explicit NewReno(std::uint32_t ack_limit) : ack_limit_(ack_limit) {}
+
     std::string_view name() const override { return "newreno"; }
 
     void init(std::uint32_t mss, std::uint32_t initial_segments) override {
@@ -32,9 +31,11 @@ class NewReno final : public CongestionControl {
                 Instant /*now*/) override {
         std::uint64_t acked = acked_bytes;
         if (cwnd_ < ssthresh_) {
-            // RFC 5681 3.1 slow start, counting bytes with the RFC 3465 limit L = 2 * SMSS.
+            // RFC 5681 3.1 slow start, counting bytes (RFC 3465), at most L * SMSS per ACK when
+            // a limit is configured (RFC 3465 2.2 suggests L = 2; Linux has none).
             const std::uint64_t grow =
-                std::min<std::uint64_t>(acked, std::uint64_t{kSlowStartLimitSegments} * mss_);
+                ack_limit_ == 0 ? acked
+                                : std::min<std::uint64_t>(acked, std::uint64_t{ack_limit_} * mss_);
             const std::uint64_t room = ssthresh_ - cwnd_;
             if (grow < room) {
                 cwnd_ += static_cast<std::uint32_t>(grow);
@@ -92,6 +93,7 @@ class NewReno final : public CongestionControl {
         return saturate(std::max<std::uint64_t>(flight / 2, 2ull * mss_));
     }
 
+    std::uint32_t ack_limit_ = 0;  // RFC 3465 L in segments; 0: none
     std::uint32_t mss_ = 1;
     std::uint32_t cwnd_ = 1;
     std::uint32_t ssthresh_ = kInfiniteSsthresh;
@@ -100,8 +102,8 @@ class NewReno final : public CongestionControl {
 
 }  // namespace
 
-std::unique_ptr<CongestionControl> make_newreno() {
-    return std::make_unique<NewReno>();
+std::unique_ptr<CongestionControl> make_newreno(std::uint32_t slow_start_ack_limit) {
+    return std::make_unique<NewReno>(slow_start_ack_limit);
 }
 
 }  // namespace ustack::tcp

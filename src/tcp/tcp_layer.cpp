@@ -93,7 +93,7 @@ Connection& TcpLayer::create(const FourTuple& t, Instant now) {
     c->tuple = t;
     c->sndbuf.set_capacity(tc_.send_buffer);
     c->rcvbuf.set_capacity(tc_.recv_buffer);
-    c->cc = make_newreno();
+    c->cc = make_newreno(tc_.slow_start_ack_limit);
     c->recovery = make_newreno_recovery();
     c->quickacks = tc_.quickack_segments;
     c->rcv_wscale =
@@ -464,7 +464,7 @@ void TcpLayer::abort(ConnId id, Instant now) {
     // RFC 9293 3.10.5 ABORT: a reset in the synchronized states (and SYN-RECEIVED).
     if (c->state != State::kClosed && c->state != State::kSynSent && c->state != State::kTimeWait &&
         c->state != State::kListen) {
-        send_rst(c->tuple, c->snd_nxt, c->rcv_nxt, now);
+        send_rst(c->tuple, c->snd_nxt, c->rcv_nxt, now, c);
     }
     c->orphan = true;
     destroy(*c);

@@ -109,7 +109,8 @@ class TcpLayer : public net::Transport {
                       std::uint8_t flags, Instant now, const net::RouteInfo* route = nullptr);
     void send_syn(Connection& c, Instant now);
     void send_ack(Connection& c, Instant now);
-    void send_rst(const FourTuple& t, SeqNum seq, std::optional<SeqNum> ack, Instant now);
+    void send_rst(const FourTuple& t, SeqNum seq, std::optional<SeqNum> ack, Instant now,
+                  const Connection* conn = nullptr);
     void retransmit_head(Connection& c, Instant now);
     std::uint32_t receive_window(Connection& c) const;
     std::uint32_t send_window(const Connection& c) const;

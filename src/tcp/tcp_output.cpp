@@ -152,7 +152,10 @@ void TcpLayer::send_ack(Connection& c, Instant now) {
     send_segment(c, c.snd_max, 0, 0, wire::tcp_flags::kAck, now);
 }
 
-void TcpLayer::send_rst(const FourTuple& t, SeqNum seq, std::optional<SeqNum> ack, Instant now) {
+// conn: the connection resetting itself (abort, close with unread data, keepalive or timeout):
+// its RST carries timestamps when they were negotiated, as Linux's active reset does.
+void TcpLayer::send_rst(const FourTuple& t, SeqNum seq, std::optional<SeqNum> ack, Instant now,
+                        const Connection* conn) {
     using namespace wire::tcp_flags;
     wire::TcpHeader h;
     h.src_port = t.local_port;
@@ -163,14 +166,17 @@ void TcpLayer::send_rst(const FourTuple& t, SeqNum seq, std::optional<SeqNum> ac
         h.ack = ack->v;
         h.flags |= kAck;
     }
+    wire::TcpOptions opts;
+    if (conn && conn->ts_ok)
+        opts.timestamps = wire::TcpTimestamps{ts_now(*conn, now), conn->ts_recent};
     auto buf = ip_.l4_buffer();
-    wire::write_tcp(buf, h, wire::TcpOptions{}, 0, t.local_addr, t.remote_addr);
+    const std::size_t hlen = wire::write_tcp(buf, h, opts, 0, t.local_addr, t.remote_addr);
     net::IpTx tx;
     tx.src = t.local_addr;
     tx.dst = t.remote_addr;
     tx.protocol = wire::kIpProtoTcp;
     tx.dont_fragment = true;
-    (void)ip_.output(tx, wire::kTcpMinHeaderLen, now);
+    (void)ip_.output(tx, hlen, now);
     ++counters_.out_segs;
     ++counters_.out_rsts;
 }

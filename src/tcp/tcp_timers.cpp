@@ -159,7 +159,7 @@ void TcpLayer::on_keepalive(Connection& c, Instant now) {
     }
     if (c.keepalive_sent >= c.keepalive_probes) {
         ++counters_.abort_on_timeout;
-        send_rst(c.tuple, c.snd_nxt, c.rcv_nxt, now);
+        send_rst(c.tuple, c.snd_nxt, c.rcv_nxt, now, &c);
         reset_connection(c, std::errc::timed_out, now);
         return;
     }

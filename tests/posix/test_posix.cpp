@@ -529,3 +529,21 @@ TEST_F(PosixTest, UdpSendtoRecvfrom) {
 }
 
 }  // namespace
+
+namespace {
+TEST_F(PosixTest, BlockingWriteBeyondASmallSendBufferCompletes) {
+    auto [c, s] = connected(7800);
+    int v = 21000;
+    ASSERT_EQ(b_->setsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, sizeof v), 0);
+    const auto data = pattern(61000, 9);
+    std::thread reader([&, c = c] {
+        std::vector<std::uint8_t> in(61000);
+        ASSERT_EQ(a_->recv(c, in.data(), in.size(), MSG_WAITALL), 61000);
+        EXPECT_EQ(in, data);
+    });
+    ASSERT_EQ(b_->write(s, data.data(), data.size()), 61000);
+    reader.join();
+    a_->close(c);
+    b_->close(s);
+}
+}  // namespace

@@ -275,8 +275,8 @@ TEST(NewReno, InitialWindow) {
     EXPECT_EQ(ssthresh(*cc), UINT32_MAX);
 }
 
-TEST(NewReno, SlowStartCountsBytesUpToTwoSegmentsPerAck) {
-    auto cc = make_newreno();
+TEST(NewReno, SlowStartCountsBytesUpToTwoSegmentsPerAckWithRfc3465Limit) {
+    auto cc = make_newreno(2);
     cc->init(kMss, 10);
     cc->on_ack(1000, 9000, 0ns);
     EXPECT_EQ(cwnd(*cc), 11000u);
@@ -289,11 +289,18 @@ TEST(NewReno, SlowStartCountsBytesUpToTwoSegmentsPerAck) {
     cc->on_ack(0, 9000, 0ns);
     EXPECT_EQ(cwnd(*cc), 15300u);
     // One round trip of full-sized segments, each acknowledged, doubles the window.
-    auto fresh = make_newreno();
+    auto fresh = make_newreno(2);
     fresh->init(kMss, 10);
     for (int i = 0; i < 10; ++i)
         fresh->on_ack(kMss, 10000, 0ns);
     EXPECT_EQ(cwnd(*fresh), 20000u);
+}
+
+TEST(NewReno, SlowStartWithoutLimitGrowsByEverythingAStretchAckCovers) {
+    auto cc = make_newreno();  // Linux's default: no per-ACK limit
+    cc->init(kMss, 10);
+    cc->on_ack(10000, 10000, 0ns);  // one ACK for the whole initial window
+    EXPECT_EQ(cwnd(*cc), 20000u);
 }
 
 TEST(NewReno, FastRecoveryEnterAndExit) {
@@ -376,7 +383,7 @@ TEST(NewReno, RetransmissionTimeoutAndSlowStartToThreshold) {
 }
 
 TEST(NewReno, MssChangeAndExtremes) {
-    auto cc = make_newreno();
+    auto cc = make_newreno(2);
     cc->init(kMss, 10);
     cc->set_mss(500);
     cc->on_ack(5000, 0, 0ns);

@@ -95,7 +95,10 @@ struct Sock {
     bool zerocopy = false;  // SO_ZEROCOPY: accepted; MSG_ZEROCOPY sends copy (see README)
     bool nodelay = false;
     bool cork = false;
-    int user_mss = 0;  // TCP_MAXSEG
+    int user_mss = 0;            // TCP_MAXSEG
+    int syn_count = 0;           // TCP_SYNCNT (0: the stack's)
+    unsigned user_timeout = 0;   // TCP_USER_TIMEOUT, ms
+    unsigned notsent_lowat = 0;  // TCP_NOTSENT_LOWAT (0: none)
     bool keepalive = false;
     int keep_idle = 7200, keep_intvl = 75, keep_cnt = 9;
     std::optional<linger> linger_opt;
@@ -300,6 +303,7 @@ struct Runtime::Impl {
         if (s.kind != Sock::Kind::kConnection) return;
         (void)stack.tcp_set_nodelay(s.sid, s.nodelay);
         if (s.cork) (void)stack.tcp_set_cork(s.sid, true);
+        apply_limits(s);
         if (s.keepalive)
             (void)stack.tcp_set_keepalive(s.sid, true, std::chrono::seconds(s.keep_idle),
                                           std::chrono::seconds(s.keep_intvl),
@@ -311,6 +315,12 @@ struct Runtime::Impl {
                 s.rcvbuf ? static_cast<std::size_t>(s.rcvbuf) : tc.recv_buffer);
         }
         if (s.linger_opt) apply_linger(s);
+    }
+
+    void apply_limits(Sock& s) {
+        if (s.kind != Sock::Kind::kConnection) return;
+        (void)stack.tcp_set_limits(s.sid, static_cast<std::uint32_t>(s.syn_count),
+                                   std::chrono::milliseconds(s.user_timeout), s.notsent_lowat);
     }
 
     void apply_linger(Sock& s) {
@@ -542,6 +552,8 @@ int Runtime::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
             // Accepted sockets inherit the listener's options, as on Linux.
             c->nodelay = s->nodelay;
             c->cork = s->cork;
+            c->user_timeout = s->user_timeout;
+            c->notsent_lowat = s->notsent_lowat;
             c->user_mss = s->user_mss;
             c->keepalive = s->keepalive;
             c->keep_idle = s->keep_idle;
@@ -935,6 +947,12 @@ int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len
                 return put_int(s->nodelay);
             case TCP_CORK:
                 return put_int(s->cork);
+            case TCP_SYNCNT:
+                return put_int(s->syn_count ? s->syn_count : static_cast<int>(tc.syn_retries));
+            case TCP_USER_TIMEOUT:
+                return put_int(static_cast<int>(s->user_timeout));
+            case TCP_NOTSENT_LOWAT:
+                return put_int(static_cast<int>(s->notsent_lowat));
             case TCP_KEEPIDLE:
                 return put_int(s->keep_idle);
             case TCP_KEEPINTVL:
@@ -1098,9 +1116,26 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
                 if (conn || s->kind == Sock::Kind::kListener)
                     (void)impl_->stack.tcp_set_maxseg(s->sid, static_cast<std::uint16_t>(v));
                 return done();
+            case TCP_SYNCNT:
+                if (int e = get_int(value, len, v)) return fail(e);
+                if (v < 1 || v > 127) return fail(EINVAL);  // MAX_TCP_SYNCNT
+                s->syn_count = v;
+                impl_->apply_limits(*s);
+                return done();
+            case TCP_USER_TIMEOUT:
+                if (int e = get_int(value, len, v)) return fail(e);
+                if (v < 0) return fail(EINVAL);
+                s->user_timeout = static_cast<unsigned>(v);
+                impl_->apply_limits(*s);
+                return done();
+            case TCP_NOTSENT_LOWAT:
+                if (int e = get_int(value, len, v)) return fail(e);
+                s->notsent_lowat = static_cast<unsigned>(v);
+                impl_->apply_limits(*s);
+                return done();
             default:
-                // TCP_USER_TIMEOUT, TCP_SYNCNT, TCP_NOTSENT_LOWAT and the rest are not
-                // implemented yet: say so rather than pretend.
+                // TCP_CONGESTION, TCP_FASTOPEN*, TCP_QUICKACK and the rest are not implemented:
+                // say so rather than pretend.
                 return fail(ENOPROTOOPT);
         }
     }

@@ -309,6 +309,11 @@ SockResult<void> Stack::tcp_set_nodelay(SocketId s, bool on) {
     return impl_->tcp.set_nodelay(s, on, impl_->now);
 }
 
+SockResult<void> Stack::tcp_set_limits(SocketId s, std::uint32_t syn_retries, Duration user_timeout,
+                                       std::uint32_t notsent_lowat) {
+    return impl_->tcp.set_limits(s, syn_retries, user_timeout, notsent_lowat);
+}
+
 SockResult<void> Stack::tcp_set_cork(SocketId s, bool on) {
     return impl_->tcp.set_cork(s, on, impl_->now);
 }

@@ -144,6 +144,10 @@ class Stack {
     SockResult<tcp::TcpInfo> tcp_info(SocketId s) const;
     SockResult<void> tcp_set_nodelay(SocketId s, bool on);  // on: also pushes held data
     SockResult<void> tcp_set_cork(SocketId s, bool on);     // TCP_CORK; off pushes held data
+    // TCP_SYNCNT (0: the config's), TCP_USER_TIMEOUT (0: tcp_retries2 decides) and
+    // TCP_NOTSENT_LOWAT (writable only while fewer bytes wait unsent; 0: none).
+    SockResult<void> tcp_set_limits(SocketId s, std::uint32_t syn_retries, Duration user_timeout,
+                                    std::uint32_t notsent_lowat);
     // TCP_MAXSEG on a connection or a listener (whose connections inherit it). 0: none.
     SockResult<void> tcp_set_maxseg(SocketId s, std::uint16_t mss);
     SockResult<void> tcp_set_keepalive(SocketId s, bool on, Duration idle, Duration interval,

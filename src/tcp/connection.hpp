@@ -120,10 +120,13 @@ struct Connection {
     // Held partial data goes out once anyway: kPush on TCP_NODELAY or uncork, kProbe when the
     // cork timer (Linux's probe timer, one RTO) fires.
     enum class Flush : std::uint8_t { kNone, kPush, kProbe } flush = Flush::kNone;
-    std::uint16_t user_mss = 0;     // TCP_MAXSEG (0: none)
-    std::vector<SeqNum> eor_marks;  // MSG_EOR record ends not yet sent: no segment crosses one
-    bool read_shutdown = false;     // shutdown(SHUT_RD)
-    bool orphan = false;            // the application closed it; it lives on to finish
+    std::uint16_t user_mss = 0;       // TCP_MAXSEG (0: none)
+    std::uint32_t syn_retries = 0;    // TCP_SYNCNT (0: the config's)
+    Duration user_timeout{0};         // TCP_USER_TIMEOUT (0: retries2 decides)
+    std::uint32_t notsent_lowat = 0;  // TCP_NOTSENT_LOWAT (0: none)
+    std::vector<SeqNum> eor_marks;    // MSG_EOR record ends not yet sent: no segment crosses one
+    bool read_shutdown = false;       // shutdown(SHUT_RD)
+    bool orphan = false;              // the application closed it; it lives on to finish
     bool accepted = false;
     bool keepalive = false;
     std::optional<Duration> linger;  // SO_LINGER with this timeout (0: abort on close)

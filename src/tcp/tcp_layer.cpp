@@ -483,8 +483,10 @@ std::uint32_t TcpLayer::poll(ConnId id) const {
     if (c->fin_received && c->fin_queued) ev |= events::kHangup;
     if (c->fin_received) ev |= events::kReadHangup;
     const bool can_write = c->state == State::kEstablished || c->state == State::kCloseWait;
-    // Writable when a third of the buffer is free (Linux: sk_stream_wspace >= min_wspace).
-    if (can_write && !c->fin_queued && c->sndbuf.free_space() >= c->sndbuf.capacity() / 3)
+    // Writable when a third of the buffer is free (Linux: sk_stream_wspace >= min_wspace), and,
+    // with TCP_NOTSENT_LOWAT, while fewer bytes than that wait unsent.
+    if (can_write && !c->fin_queued && c->sndbuf.free_space() >= c->sndbuf.capacity() / 3 &&
+        (c->notsent_lowat == 0 || c->unsent() < c->notsent_lowat))
         ev |= events::kWritable;
     return ev;
 }
@@ -550,6 +552,16 @@ Result<void, std::errc> TcpLayer::set_user_mss(ConnId id, std::uint16_t mss) {
         c->mss = mss;
         if (c->cc) c->cc->set_mss(c->mss);
     }
+    return {};
+}
+
+Result<void, std::errc> TcpLayer::set_limits(ConnId id, std::uint32_t syn_retries,
+                                             Duration user_timeout, std::uint32_t notsent_lowat) {
+    Connection* c = find(id);
+    if (!c) return unexpected(std::errc::bad_file_descriptor);
+    c->syn_retries = syn_retries;
+    c->user_timeout = user_timeout;
+    c->notsent_lowat = notsent_lowat;
     return {};
 }
 

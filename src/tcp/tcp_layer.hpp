@@ -49,6 +49,9 @@ class TcpLayer : public net::Transport {
     Result<std::size_t, std::errc> send(ConnId id, ByteSpan data, Instant now, bool more = false,
                                         bool eor = false);
     Result<void, std::errc> set_cork(ConnId id, bool on, Instant now);
+    // TCP_SYNCNT (0: the config's), TCP_USER_TIMEOUT (0: retries2), TCP_NOTSENT_LOWAT (0: none).
+    Result<void, std::errc> set_limits(ConnId id, std::uint32_t syn_retries, Duration user_timeout,
+                                       std::uint32_t notsent_lowat);
     // TCP_MAXSEG on a connection or a listener (its connections inherit it).
     Result<void, std::errc> set_user_mss(ConnId id, std::uint16_t mss);
     Result<std::size_t, std::errc> recv(ConnId id, MutableByteSpan out, bool peek, Instant now);

@@ -87,8 +87,9 @@ void TcpLayer::on_conn_timer(Connection& c, Instant now) {
 
 void TcpLayer::on_rto(Connection& c, Instant now) {
     if (c.state == State::kSynSent || c.state == State::kSynReceived) {
-        const std::uint32_t limit =
-            c.state == State::kSynSent ? tc_.syn_retries : tc_.synack_retries;
+        const std::uint32_t limit = c.state == State::kSynSent
+                                        ? (c.syn_retries ? c.syn_retries : tc_.syn_retries)
+                                        : tc_.synack_retries;
         if (c.retransmits >= limit) {
             if (c.state == State::kSynSent) {
                 ++counters_.attempt_fails;
@@ -111,7 +112,11 @@ void TcpLayer::on_rto(Connection& c, Instant now) {
     }
     if (c.snd_una == c.snd_max) return;  // nothing outstanding
     if (c.first_retrans_at == kNever) c.first_retrans_at = now - c.rtt.rto();
-    if (now - c.first_retrans_at >= retries_timeout(tc_.retries2, tc_.min_rto, tc_.max_rto)) {
+    // TCP_USER_TIMEOUT replaces the retries2 limit: data unacknowledged that long ends it.
+    const Duration give_up = c.user_timeout > Duration{0}
+                                 ? c.user_timeout
+                                 : retries_timeout(tc_.retries2, tc_.min_rto, tc_.max_rto);
+    if (now - c.first_retrans_at >= give_up) {
         ++counters_.abort_on_timeout;
         reset_connection(c, std::errc::timed_out, now);
         return;

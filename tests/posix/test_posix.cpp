@@ -307,6 +307,30 @@ TEST_F(PosixTest, SocketOptionsLikeLinux) {
     timeval tv{0, 1000000};
     EXPECT_EQ(a_->setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), -1);
     EXPECT_EQ(errno, EDOM);
+    // TCP_SYNCNT 1..127, TCP_MAXSEG 88..32767 (or 0), TCP_USER_TIMEOUT >= 0, as Linux.
+    for (int bad : {0, 128}) {
+        EXPECT_EQ(a_->setsockopt(s, IPPROTO_TCP, TCP_SYNCNT, &bad, sizeof bad), -1);
+        EXPECT_EQ(errno, EINVAL);
+    }
+    v = 87;
+    EXPECT_EQ(a_->setsockopt(s, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof v), -1);
+    EXPECT_EQ(errno, EINVAL);
+    v = -1;
+    EXPECT_EQ(a_->setsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, sizeof v), -1);
+    EXPECT_EQ(errno, EINVAL);
+    const std::pair<int, int> opts[] = {
+        {TCP_SYNCNT, 3}, {TCP_MAXSEG, 1100}, {TCP_USER_TIMEOUT, 2500}, {TCP_NOTSENT_LOWAT, 16384},
+        {TCP_CORK, 1},   {TCP_KEEPCNT, 4}};
+    for (auto [name, value] : opts) {
+        ASSERT_EQ(a_->setsockopt(s, IPPROTO_TCP, name, &value, sizeof value), 0) << name;
+        int got = -1;
+        len = sizeof got;
+        ASSERT_EQ(a_->getsockopt(s, IPPROTO_TCP, name, &got, &len), 0) << name;
+        EXPECT_EQ(got, value) << name;
+    }
+    v = 1;
+    EXPECT_EQ(a_->setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5), -1);
+    EXPECT_EQ(errno, ENOPROTOOPT);  // not implemented: said, not pretended
     a_->close(s);
 }
 

@@ -189,20 +189,21 @@ struct Runtime::Impl {
     void after_poll() {
         events.clear();
         stack.take_events(events);
+        // Readiness changes only where the stack reports news, or where a call acted (done()).
         for (const auto& ev : events) {
             auto it = by_sid.find(ev.socket);
             if (it == by_sid.end()) continue;
             ++it->second->version;
+            refresh_efd(*it->second);
         }
-        for (auto& [fd, s] : socks)
-            refresh_efd(*s);
         cv.notify_all();
     }
 
     // Ends a call that acted on the stack: readiness updated, waiters woken, the thread's
     // deadline re-armed.
-    void done() {
+    void done(Sock* acted_on = nullptr) {
         after_poll();
+        if (acted_on) refresh_efd(*acted_on);
         wake();
     }
 
@@ -469,7 +470,7 @@ int Runtime::socket(int domain, int type, int protocol) {
         s->kind = Sock::Kind::kUdp;
         impl_->attach(*s, *id);
     }
-    impl_->done();
+    impl_->done(s.get());
     return s->fd;
 }
 
@@ -518,7 +519,7 @@ int Runtime::listen(int fd, int backlog) {
     impl_->attach(*s, *id);
     if (s->user_mss)
         (void)impl_->stack.tcp_set_maxseg(*id, static_cast<std::uint16_t>(s->user_mss));
-    impl_->done();
+    impl_->done(s.get());
     return 0;
 }
 
@@ -566,7 +567,8 @@ int Runtime::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
             impl_->attach(*c, *r);
             impl_->apply_options(*c);
             if (addr) write_addr(peer, addr, len);
-            impl_->done();
+            impl_->done(s.get());
+            impl_->refresh_efd(*c);
             return c->fd;
         }
         if (r.error() != std::errc::resource_unavailable_try_again) return fail(err_of(r.error()));
@@ -598,7 +600,7 @@ int Runtime::connect(int fd, const sockaddr* addr, socklen_t len) {
         s->connecting = true;
         impl_->attach(*s, *r);
         impl_->apply_options(*s);
-        impl_->done();
+        impl_->done(s.get());
         if (s->nonblock) return fail(EINPROGRESS);
     } else if (s->nonblock && !(impl_->stack.tcp_poll(s->sid) &
                                 (events::kWritable | events::kError | events::kHangup))) {
@@ -619,7 +621,7 @@ int Runtime::connect(int fd, const sockaddr* addr, socklen_t len) {
             impl_->stack.tcp_close(s->sid);
             s->kind = Sock::Kind::kFresh;
             s->sid = 0;
-            impl_->done();
+            impl_->done(s.get());
             return fail(e && *e != std::errc{} ? err_of(*e) : ECONNABORTED);
         }
         if (info->state != tcp::State::kSynSent && info->state != tcp::State::kSynReceived) {
@@ -664,7 +666,7 @@ ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* fr
             auto r = impl_->stack.udp_recvfrom(s->sid, MutableByteSpan{out, len});
             if (r) {
                 if (from) write_addr(r->from, from, fromlen);
-                impl_->done();
+                impl_->done(s.get());
                 return static_cast<ssize_t>((flags & MSG_TRUNC) ? r->full_size : r->size);
             }
             if (r.error() != std::errc::resource_unavailable_try_again)
@@ -682,7 +684,7 @@ ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* fr
         auto r = impl_->stack.tcp_recv(s->sid, MutableByteSpan{out + got, len - got}, peek);
         if (r) {
             got += *r;
-            impl_->done();
+            impl_->done(s.get());
             // MSG_WAITALL keeps waiting for the rest unless the stream ended.
             if (*r == 0 || got == len || !(flags & MSG_WAITALL) || peek || len == 0)
                 return static_cast<ssize_t>(got);
@@ -690,7 +692,7 @@ ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* fr
         }
         if (r.error() != std::errc::resource_unavailable_try_again) {
             if (got) return static_cast<ssize_t>(got);
-            impl_->done();
+            impl_->done(s.get());
             return fail(err_of(r.error()));
         }
         if (s->connecting && dontwait && got == 0) return fail(EAGAIN);
@@ -761,7 +763,7 @@ ssize_t Runtime::sendto(int fd, const void* buf, size_t len, int flags, const so
             r = impl_->stack.udp_send(s->sid, ByteSpan{in, len});
             if (!r && r.error() == std::errc::not_connected) return fail(EDESTADDRREQ);
         }
-        impl_->done();
+        impl_->done(s.get());
         if (!r) return fail(err_of(r.error()));
         return static_cast<ssize_t>(*r);
     }
@@ -777,10 +779,10 @@ ssize_t Runtime::sendto(int fd, const void* buf, size_t len, int flags, const so
                                        (flags & MSG_MORE) != 0, (flags & MSG_EOR) != 0);
         if (r) {
             sent += *r;
-            impl_->done();
+            impl_->done(s.get());
             if (sent == len || dontwait) return static_cast<ssize_t>(sent);
         } else if (r.error() != std::errc::resource_unavailable_try_again) {
-            impl_->done();
+            impl_->done(s.get());
             if (sent) return static_cast<ssize_t>(sent);
             if (r.error() == std::errc::broken_pipe) impl_->raise_sigpipe(flags);
             return fail(err_of(r.error()));
@@ -821,7 +823,7 @@ int Runtime::shutdown(int fd, int how) {
                    : how == SHUT_WR ? tcp::Shutdown::kWrite
                                     : tcp::Shutdown::kBoth;
     auto r = impl_->stack.tcp_shutdown(s->sid, h);
-    impl_->done();
+    impl_->done(s.get());
     if (!r) return fail(err_of(r.error()));
     return 0;
 }
@@ -854,7 +856,7 @@ int Runtime::close(int fd) {
     for (auto& [efd, ep] : impl_->epolls)
         std::erase_if(ep->items, [fd](const EpollItem& i) { return i.fd == fd; });
     ::close(fd);
-    impl_->done();
+    impl_->done(s.get());
     return 0;
 }
 
@@ -1020,7 +1022,7 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
     const bool conn = s->kind == Sock::Kind::kConnection;
     int v = 0;
     auto done = [&] {
-        impl_->done();
+        impl_->done(s.get());
         return 0;
     };
     if (level == SOL_SOCKET) {

@@ -571,3 +571,19 @@ TEST_F(PosixTest, BlockingWriteBeyondASmallSendBufferCompletes) {
     b_->close(s);
 }
 }  // namespace
+
+namespace {
+TEST_F(PosixTest, DescriptorsAreKernelPollableWhileReadable) {
+    auto [c, s] = connected(7900);
+    pollfd p{s, POLLIN, 0};
+    EXPECT_EQ(::poll(&p, 1, 0), 0);  // the kernel's own poll on our eventfd
+    ASSERT_EQ(a_->send(c, "x", 1, 0), 1);
+    ASSERT_EQ(::poll(&p, 1, 5000), 1);  // readable once the byte is in
+    EXPECT_EQ(p.revents, POLLIN);
+    char b;
+    ASSERT_EQ(b_->recv(s, &b, 1, 0), 1);
+    EXPECT_EQ(::poll(&p, 1, 0), 0);  // and no longer once it is read
+    a_->close(c);
+    b_->close(s);
+}
+}  // namespace

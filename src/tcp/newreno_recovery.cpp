@@ -37,10 +37,14 @@ class NewRenoRecovery final : public LossRecovery {
             inflation_ += e.mss;  // RFC 5681 3.2 step 4: each further dupack lets one out
             return RecoveryAction::kNone;
         }
-        if (dupacks_ == 3 && e.snd_una_before >= recover_) {
+        // RFC 6582 3.2 step 2: only data sent after the last recovery or timeout starts a new
+        // one. Before any, every loss qualifies ("recover" starts at the ISS): compared with a
+        // default of 0 instead, half of all random ISSs would never fast retransmit.
+        if (dupacks_ == 3 && (!recover_set_ || e.snd_una_before >= recover_)) {
             // RFC 5681 3.2 steps 2-3 / RFC 6582 3.2 step 2: fast retransmit, enter recovery.
             in_recovery_ = true;
             recover_ = e.snd_max;
+            recover_set_ = true;
             inflation_ = 0;
             cc.on_enter_recovery(e.flight_before);
             return RecoveryAction::kFastRetransmit;
@@ -53,6 +57,7 @@ class NewRenoRecovery final : public LossRecovery {
         inflation_ = 0;
         dupacks_ = 0;
         recover_ = snd_max;
+        recover_set_ = true;
     }
 
     std::uint32_t window_extension() const override { return inflation_; }
@@ -62,6 +67,7 @@ class NewRenoRecovery final : public LossRecovery {
     std::uint32_t dupacks_ = 0;
     bool in_recovery_ = false;
     SeqNum recover_;
+    bool recover_set_ = false;
     std::uint32_t inflation_ = 0;
 };
 

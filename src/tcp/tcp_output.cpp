@@ -307,14 +307,15 @@ void TcpLayer::output(Connection& c, Instant now) {
             // PSH where a write without MSG_MORE ends and at a record end; on what the cork
             // timer lets out; and, as Linux marks them, on the last segment of a run cut short by
             // the window or by Nagle while data waits.
-            const bool next_held =
-                !last && !at_record_end && !next_goes(c, len, unsent, usable, seg_size, in_flight);
+            // Retransmissions (after an RTO) are not runs of new data: no cut-short PSH.
+            const bool retransmission = c.snd_nxt < c.snd_max;
+            const bool next_held = !retransmission && !last && !at_record_end &&
+                                   !next_goes(c, len, unsent, usable, seg_size, in_flight);
             std::uint8_t flags = kAck;
             if ((last && !c.more) || at_record_end || next_held ||
                 c.flush == Connection::Flush::kProbe)
                 flags |= kPsh;
             if (last && c.fin_queued) flags |= kFin;
-            const bool retransmission = c.snd_nxt < c.snd_max;
             const auto offset = static_cast<std::size_t>(c.snd_nxt - c.snd_una);
             send_segment(c, c.snd_nxt, offset, len, flags, now, rt ? &*rt : nullptr);
             if (retransmission) {

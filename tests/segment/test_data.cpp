@@ -336,3 +336,23 @@ TEST_F(Data, PartialAckRetransmitsNextHoleWithoutLeavingRecovery) {
     inject(A, 5001, iss + 1 + 10 * 1460, 65535);
     EXPECT_FALSE(stack->tcp_info(c)->in_recovery);
 }
+
+// The first loss of a connection is fast retransmitted whatever the ISS: NewReno's "recover"
+// starts at the ISS (RFC 6582), so an ISS in the upper half of sequence space must not look
+// "before recover" (it did once: recover started at 0).
+TEST_F(Data, FastRetransmitAtTheStartWithAnIssInTheUpperHalf) {
+    for (std::uint32_t fixed : {0x10000000u, 0x90000000u, 0xfffff000u}) {
+        cfg.tcp.fixed_iss = fixed;
+        start();
+        dev.take_sent();
+        open();
+        ASSERT_TRUE(stack->tcp_send(c, pattern(4 * 1460)));
+        EXPECT_EQ(sent().size(), 4u);
+        for (int i = 0; i < 3; ++i)
+            inject(A, 5001, iss + 1, 65535);
+        Seg r = one();
+        EXPECT_EQ(r.seq, iss + 1) << std::hex << fixed;
+        EXPECT_EQ(r.data.size(), 1460u);
+        EXPECT_EQ(r.flags, A);  // a retransmission keeps the original's flags: not the write end
+    }
+}

@@ -116,7 +116,11 @@ struct Connection {
     // --- socket state ---------------------------------------------------------------------------
     bool nodelay = false;
     bool cork = false;  // TCP_CORK: hold partial segments
-    bool more = false;  // the last write said MSG_MORE: hold its partial tail
+    // The last write said MSG_MORE: its end carries no PSH. Its partial tail is held only by the
+    // output that write itself makes (more_hold); later output (an ACK, a timer) sends it by the
+    // socket's own rules, as Linux's per-call cork does.
+    bool more = false;
+    bool more_hold = false;
     // Held partial data goes out once anyway: kPush on TCP_NODELAY or uncork, kProbe when the
     // cork timer (Linux's probe timer, one RTO) fires.
     enum class Flush : std::uint8_t { kNone, kPush, kProbe } flush = Flush::kNone;

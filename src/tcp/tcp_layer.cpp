@@ -358,7 +358,9 @@ Result<std::size_t, std::errc> TcpLayer::send(ConnId id, ByteSpan data, Instant 
     constexpr std::size_t kMaxRecords = 256;  // bounded; beyond it records simply merge
     if (eor && n == data.size() && c->eor_marks.size() < kMaxRecords)
         c->eor_marks.push_back(c->write_seq);
+    c->more_hold = more;
     output(*c, now);
+    c->more_hold = false;
     reindex(*c);
     flush_doomed();
     return n;

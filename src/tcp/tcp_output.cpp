@@ -211,7 +211,7 @@ std::uint32_t TcpLayer::segment_size(const Connection& c) const {
 
 // TCP_CORK or MSG_MORE holds partial segments, until a flush or the FIN.
 bool TcpLayer::corked(const Connection& c) const {
-    return (c.cork || c.more) && c.flush == Connection::Flush::kNone && !c.fin_queued;
+    return (c.cork || c.more_hold) && c.flush == Connection::Flush::kNone && !c.fin_queued;
 }
 
 // Whether a segment shorter than the MSS may go now. Nagle (RFC 896, RFC 9293 3.7.4) and sender

@@ -61,6 +61,20 @@ TEST_F(Options, MsgMoreHoldsTheTailAndTcpNodelayPushesItWithoutPsh) {
     EXPECT_EQ(s.data.size(), 80u);
 }
 
+TEST_F(Options, MsgMoreHoldsOnlyInItsOwnCallAnAckLetsTheTailGo) {
+    open();
+    ASSERT_TRUE(stack->tcp_set_nodelay(c, true));
+    ASSERT_TRUE(stack->tcp_send(c, pattern(2500), /*more=*/true));
+    auto v = sent();
+    ASSERT_EQ(v.size(), 2u) << describe(v);  // full segments go; the 500-byte tail waits
+    EXPECT_EQ(v[1].flags, A);
+    inject(A, 5001, iss + 1001, 65535);  // Linux (sendmsg_msg_more.pkt): the ACK releases it
+    Seg t = one();
+    EXPECT_EQ(t.seq, iss + 2001);
+    EXPECT_EQ(t.data.size(), 500u);
+    EXPECT_EQ(t.flags, A);  // written with MSG_MORE: no PSH
+}
+
 TEST_F(Options, EorRecordsAreNeverJoinedInOneSegment) {
     open();
     ASSERT_TRUE(stack->tcp_send(c, pattern(400), false, /*eor=*/true));

@@ -137,11 +137,12 @@ void IpLayer::on_ipv4(InterfaceIndex ifc, ByteSpan data, const phy::FrameMeta& m
         deliver(*whole, reasm_out_, ifc, false, now);
         return;
     }
-    deliver(*pkt, raw, ifc, trusted, now);
+    deliver(*pkt, raw, ifc, trusted, now,
+            meta.gso == phy::FrameMeta::Gso::kTcpV4 ? meta.gso_size : std::uint16_t{0});
 }
 
 void IpLayer::deliver(const wire::Ipv4Packet& pkt, ByteSpan raw, InterfaceIndex ifc,
-                      bool l4_csum_trusted, Instant now) {
+                      bool l4_csum_trusted, Instant now, std::uint16_t gso_size) {
     const auto& h = pkt.header;
     IpRx rx;
     rx.ifc = ifc;
@@ -151,6 +152,7 @@ void IpLayer::deliver(const wire::Ipv4Packet& pkt, ByteSpan raw, InterfaceIndex 
     rx.tos = h.dscp_ecn;
     rx.to_broadcast = is_broadcast_address(h.dst);
     rx.l4_csum_trusted = l4_csum_trusted;
+    rx.gso_size = gso_size;
     rx.ip_packet = raw;
     if (h.protocol == wire::kIpProtoIcmp) {
         ++counters_.ip.in_delivers;

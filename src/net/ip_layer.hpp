@@ -125,7 +125,7 @@ class IpLayer {
     void on_arp(InterfaceIndex ifc, ByteSpan data, Instant now);
     void on_ipv4(InterfaceIndex ifc, ByteSpan data, const phy::FrameMeta& meta, Instant now);
     void deliver(const wire::Ipv4Packet& pkt, ByteSpan raw, InterfaceIndex ifc,
-                 bool l4_csum_trusted, Instant now);
+                 bool l4_csum_trusted, Instant now, std::uint16_t gso_size = 0);
     void on_icmp(const IpRx& rx, ByteSpan data, Instant now);
     void on_icmp_error(const IpRx& rx, std::uint8_t type, std::uint8_t code, std::uint32_t rest,
                        ByteSpan quoted, Instant now);

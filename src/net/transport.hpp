@@ -19,6 +19,7 @@ struct IpRx {
     std::uint8_t tos = 0;
     bool to_broadcast = false;     // limited or directed broadcast
     bool l4_csum_trusted = false;  // the device vouched for (or left partial) the L4 checksum
+    std::uint16_t gso_size = 0;    // a coalesced super-packet (GRO/TSO) of segments this size
     ByteSpan ip_packet;            // whole datagram, header included (for ICMP quoting)
 };
 

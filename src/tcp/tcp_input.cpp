@@ -26,6 +26,9 @@ void TcpLayer::on_datagram(const net::IpRx& rx, ByteSpan l4, Instant now) {
         if (seg.error() == wire::ParseError::kBadChecksum) ++counters_.in_csum_errors;
         return;
     }
+    // A GRO super-packet counts as the segments it carries (Linux counts by gso_segs).
+    if (rx.gso_size != 0 && seg->payload.size() > rx.gso_size)
+        counters_.in_segs += (seg->payload.size() + rx.gso_size - 1) / rx.gso_size - 1;
     SegmentIn in{&rx, *seg, SeqNum{seg->header.seq}, SeqNum{seg->header.ack}, 0};
     in.len = static_cast<std::uint32_t>(seg->payload.size()) + (seg->header.has(kSyn) ? 1u : 0u) +
              (seg->header.has(kFin) ? 1u : 0u);

@@ -73,7 +73,8 @@ struct TcpHarness : ::testing::Test {
     }
 
     void inject(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint16_t win,
-                std::vector<std::byte> data = {}, wire::TcpOptions opts = {}) {
+                std::vector<std::byte> data = {}, wire::TcpOptions opts = {},
+                phy::FrameMeta meta = {}) {
         wire::TcpHeader h;
         h.src_port = peer_port;
         h.dst_port = our_port;
@@ -86,7 +87,7 @@ struct TcpHarness : ::testing::Test {
         if (!data.empty()) std::memcpy(t.data() + hl, data.data(), data.size());
         wire::write_tcp(t, h, opts, data.size(), peer, us);
         auto ip = ipv4_packet(ip_header(peer, us, wire::kIpProtoTcp), t);
-        stack->on_frame(0, ip, phy::FrameMeta{}, now);
+        stack->on_frame(0, ip, meta, now);
     }
 
     std::vector<Seg> sent() {

@@ -356,3 +356,15 @@ TEST_F(Data, FastRetransmitAtTheStartWithAnIssInTheUpperHalf) {
         EXPECT_EQ(r.flags, A);  // a retransmission keeps the original's flags: not the write end
     }
 }
+
+TEST_F(Data, AGroSuperPacketCountsAsTheSegmentsItCarries) {
+    open();
+    const auto before = stack->counters().tcp.in_segs;
+    phy::FrameMeta gro;
+    gro.gso = phy::FrameMeta::Gso::kTcpV4;
+    gro.gso_size = 1000;
+    gro.csum_valid = true;
+    inject(A, 5001, iss + 1, 65535, pattern(3500), {}, gro);
+    EXPECT_EQ(stack->counters().tcp.in_segs - before, 4u);  // 1000 + 1000 + 1000 + 500
+    EXPECT_EQ(read_all().size(), 3500u);
+}

@@ -2,8 +2,10 @@
 # Runs every test of ustack and ends with one line: "N passed, N failed, N skipped".
 #   1. normal build (Ninja, 2 jobs) and ctest: unit, sim (if present), interop (skips with a
 #      reason where root or TUN is missing)
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer build running the unit, segment and sim tests
-#   3. with clang: libFuzzer build, and fuzz/run.sh for a bounded time if that script exists
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build running the unit, segment, sim and
+#      posix tests
+#   3. ThreadSanitizer build of the posix tests (the one multi-threaded layer)
+#   4. with clang: libFuzzer build, and fuzz/run.sh for a bounded time if that script exists
 # Exit status non-zero when anything failed (a build failure counts as one failed test).
 # Environment: USTACK_BUILD_PREFIX (default "build"), USTACK_JOBS (2), USTACK_FUZZ_SECONDS (10,
 # per fuzz target).
@@ -76,6 +78,17 @@ if build "$prefix-asan" -DUSTACK_SANITIZE=ON -DUSTACK_BENCH=OFF; then
     run_ctest "$prefix-asan" asan -L "unit|segment|sim|posix"
 else
   fail "ASan+UBSan build"
+fi
+
+step "ThreadSanitizer build of the posix tests ($prefix-tsan)"
+mkdir -p "$prefix-tsan"
+if timeout 900 cmake -S . -B "$prefix-tsan" -G Ninja -DUSTACK_BENCH=OFF \
+  -DCMAKE_CXX_FLAGS="-fsanitize=thread -g -O1" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
+  >"$prefix-tsan/configure.log" 2>&1 &&
+  timeout 1200 cmake --build "$prefix-tsan" -j "$jobs" --target posix_tests; then
+  TSAN_OPTIONS=halt_on_error=1 run_ctest "$prefix-tsan" tsan -L posix
+else
+  fail "ThreadSanitizer build"
 fi
 
 if command -v clang++ >/dev/null 2>&1; then

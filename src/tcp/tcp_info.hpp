@@ -36,6 +36,8 @@ struct TcpInfo {
     std::uint32_t cwnd = 0, ssthresh = 0;  // bytes
     Duration srtt{}, rttvar{}, rto{}, min_rtt{};
     std::uint32_t snd_mss = 0, rcv_mss = 0;
+    std::uint32_t adv_mss = 0;                     // the MSS we offered
+    std::uint32_t rcv_buffer = 0, snd_buffer = 0;  // capacities
     std::uint32_t snd_wnd = 0, rcv_wnd = 0;
     std::uint32_t bytes_in_flight = 0;
     std::uint32_t retransmits = 0, total_retrans = 0;

@@ -516,6 +516,9 @@ Result<TcpInfo, std::errc> TcpLayer::info(ConnId id) const {
     i.min_rtt = c->rtt.min_rtt();
     i.snd_mss = c->mss;
     i.rcv_mss = c->rcv_mss;
+    i.adv_mss = c->adv_mss;
+    i.rcv_buffer = static_cast<std::uint32_t>(c->rcvbuf.capacity());
+    i.snd_buffer = static_cast<std::uint32_t>(c->sndbuf.capacity());
     i.snd_wnd = c->snd_wnd;
     i.rcv_wnd = static_cast<std::uint32_t>(c->rcv_adv - c->rcv_nxt);
     i.bytes_in_flight = c->bytes_in_flight();

@@ -13,10 +13,10 @@
 # `sysctl -q net.ipv4.tcp_x=v` or `set_sysctls.py /proc/sys/net/ipv4/tcp_x=v`, which cannot reach
 # a user-space stack; this runner reads those assignments from the script (outside common/defaults.sh, whose values are the adapter's
 # default profile) and passes them to the adapter as --so_flags tcp_x=v.
-# `%{ }%` python blocks: packetdrill gathers the TCP_INFO they assert on with libc's
-# getsockopt, not through the adapter, so against ustack it gets ENOTSOCK and the script fails.
-# No patch to packetdrill is used: scripts with such blocks are in expected_failures.txt with
-# that reason (their packet and system-call lines still run up to the block).
+# `%{ }%` python blocks: packetdrill gathers the TCP_INFO they assert on with libc's getsockopt,
+# which cannot see ustack's sockets; with the small local change to packetdrill that README
+# describes (ask the so interface's getsockopt in so mode) the blocks run. Without it such a
+# script is reported as skipped, not failed.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -91,7 +91,7 @@ if [[ -n $allowed_before && " $allowed_before " != *" cubic "* ]]; then
   trap 'echo "$allowed_before" >"$allowed_file" 2>/dev/null || true' EXIT
 fi
 
-declare -A dir_pass=() dir_fail=()
+declare -A dir_pass=() dir_fail=() dir_skip=()
 unexpected_fail=()
 unexpected_pass=()
 logdir=$(mktemp -d /tmp/ustack-conformance.XXXXXX)
@@ -123,6 +123,11 @@ for s in "${scripts[@]}"; do
     dir_pass[$dir]=$((${dir_pass[$dir]:-0} + 1))
     result=pass
     [[ -n ${expected[$s]:-} ]] && unexpected_pass+=("$s")
+  elif [[ $mode == ustack ]] && grep -q "can't find getsockopt to get TCP info" "$log"; then
+    # A %{ }% block, and a packetdrill that reads TCP_INFO with libc (see README): not a
+    # verdict on ustack either way.
+    dir_skip[$dir]=$((${dir_skip[$dir]:-0} + 1))
+    result="skip (python block needs packetdrill's so-mode getsockopt)"
   else
     dir_fail[$dir]=$((${dir_fail[$dir]:-0} + 1))
     result="FAIL (exit $rc)"
@@ -134,14 +139,14 @@ done
 
 echo
 echo "=== packetdrill against $mode: per directory (logs in $logdir) ==="
-printf '%-28s %6s %6s %6s\n' directory pass fail total
-tp=0 tf=0
-for d in $(printf '%s\n' "${!dir_pass[@]}" "${!dir_fail[@]}" | sort -u); do
-  p=${dir_pass[$d]:-0} f=${dir_fail[$d]:-0}
-  tp=$((tp + p)) tf=$((tf + f))
-  printf '%-28s %6d %6d %6d\n' "$d" "$p" "$f" $((p + f))
+printf '%-28s %6s %6s %6s %6s\n' directory pass fail skip total
+tp=0 tf=0 ts=0
+for d in $(printf '%s\n' "${!dir_pass[@]}" "${!dir_fail[@]}" "${!dir_skip[@]}" | sort -u); do
+  p=${dir_pass[$d]:-0} f=${dir_fail[$d]:-0} k=${dir_skip[$d]:-0}
+  tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + k))
+  printf '%-28s %6d %6d %6d %6d\n' "$d" "$p" "$f" "$k" $((p + f + k))
 done
-printf '%-28s %6d %6d %6d\n' all "$tp" "$tf" $((tp + tf))
+printf '%-28s %6d %6d %6d %6d\n' all "$tp" "$tf" "$ts" $((tp + tf + ts))
 if [[ $mode == kernel ]]; then
   exit 0  # the kernel's results are a reference, not a verdict
 fi

@@ -3,6 +3,7 @@
 // sleeps in place of a condition.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
@@ -583,6 +584,38 @@ TEST_F(PosixTest, DescriptorsAreKernelPollableWhileReadable) {
     char b;
     ASSERT_EQ(b_->recv(s, &b, 1, 0), 1);
     EXPECT_EQ(::poll(&p, 1, 0), 0);  // and no longer once it is read
+    a_->close(c);
+    b_->close(s);
+}
+}  // namespace
+
+namespace {
+TEST_F(PosixTest, CcInfoMeminfoAndALongerTcpInfo) {
+    auto [c, s] = connected(8000);
+    ASSERT_EQ(a_->send(c, "abcdefghij", 10, 0), 10);
+    pollfd p{s, POLLIN, 0};
+    ASSERT_EQ(b_->poll(&p, 1, 5000), 1);
+    std::uint32_t mem[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof mem;
+    ASSERT_EQ(b_->getsockopt(s, SOL_SOCKET, SO_MEMINFO, mem, &len), 0);
+    EXPECT_EQ(len, sizeof mem);
+    EXPECT_EQ(mem[SK_MEMINFO_RMEM_ALLOC], 10u);  // the unread bytes
+    EXPECT_GT(mem[SK_MEMINFO_RCVBUF], 0u);
+    unsigned char cc[64];
+    len = sizeof cc;
+    ASSERT_EQ(b_->getsockopt(s, IPPROTO_TCP, TCP_CC_INFO, cc, &len), 0);
+    EXPECT_EQ(len, 0u);  // NewReno has none, as Linux answers for such algorithms
+    // A caller built against newer headers asks for more: it gets it, zero beyond our fields.
+    unsigned char big[400];
+    std::memset(big, 0xff, sizeof big);
+    len = sizeof big;
+    ASSERT_EQ(b_->getsockopt(s, IPPROTO_TCP, TCP_INFO, big, &len), 0);
+    EXPECT_EQ(len, sizeof big);
+    EXPECT_EQ(big[0], 1);  // TCP_ESTABLISHED
+    EXPECT_EQ(big[sizeof big - 1], 0);
+    tcp_info ti;
+    std::memcpy(&ti, big, sizeof ti);
+    EXPECT_EQ(ti.tcpi_advmss, 1460u);  // offered on a 1500-byte link
     a_->close(c);
     b_->close(s);
 }

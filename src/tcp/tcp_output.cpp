@@ -219,6 +219,7 @@ bool TcpLayer::corked(const Connection& c) const {
 // TCP_NODELAY, or a push), or when it fills half the largest window the peer offered.
 bool TcpLayer::may_send_short(const Connection& c, std::size_t len, bool last,
                               std::uint32_t in_flight) const {
+    if (c.flush == Connection::Flush::kProbe) return true;  // the probe timer fired
     if (corked(c)) return false;
     const bool pushed = c.flush != Connection::Flush::kNone;
     const bool push_ok = last && (c.nodelay || pushed || in_flight == 0 || c.fin_queued);
@@ -296,9 +297,11 @@ void TcpLayer::output(Connection& c, Instant now) {
             }
             const bool last = len == unsent;
             if (len < seg_size && !at_record_end && !may_send_short(c, len, last, in_flight)) {
-                // Corked data with nothing in flight goes after one RTO anyway (Linux's probe
-                // timer; the 200 ms ceiling of TCP_CORK).
-                if (corked(c) && in_flight == 0 && c.rto_at == kNever) {
+                // Held data with nothing in flight must not wait for an ACK that may never come:
+                // corked data (the 200 ms ceiling of TCP_CORK), and a window smaller than a
+                // segment that sender SWS avoidance will not fill (RFC 1122 4.2.3.4's override
+                // timer) go after one RTO anyway, as Linux's probe timer sends them.
+                if (in_flight == 0 && c.rto_at == kNever) {
                     c.persist = true;
                     c.rto_at = now + std::max(c.rtt.rto(), tc_.persist_min);
                 }

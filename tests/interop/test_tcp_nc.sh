@@ -39,7 +39,7 @@ start_bg "$TMP/srv2.log" in_ns python3 "$TCP_CLIENT" server 5002 send-then-recv 
 SRV=$LAST_PID
 wait_listening "$NS" 5002 || die "kernel server did not listen"
 rc=0
-"${NC[@]}" 10.77.0.1 5002 "${DEV[@]}" <"$TMP/a.bin" >"$TMP/nc2.out" 2>"$TMP/nc2.log" || rc=$?
+"${NC[@]}" 10.77.0.1 5002 "${DEV[@]}" --stats <"$TMP/a.bin" >"$TMP/nc2.out" 2>"$TMP/nc2.log" || rc=$?
 ((rc == 0)) || fail "nc client (kernel closes first) exited $rc: $(head -1 "$TMP/nc2.log")"
 wait_gone "$SRV" 10 || fail "kernel server did not finish"
 [[ $(sha "$TMP/srv2.out") == $(sha "$TMP/a.bin") ]] || fail "half-closed kernel: sha256 differs"

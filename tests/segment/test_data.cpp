@@ -368,3 +368,25 @@ TEST_F(Data, AGroSuperPacketCountsAsTheSegmentsItCarries) {
     EXPECT_EQ(stack->counters().tcp.in_segs - before, 4u);  // 1000 + 1000 + 1000 + 500
     EXPECT_EQ(read_all().size(), 3500u);
 }
+
+// A window smaller than a segment, nothing in flight: sender SWS avoidance holds the data, and
+// with no ACK to come (a window update lost) only a timer can move it (RFC 1122 4.2.3.4): it
+// goes after one RTO, as much as the window takes.
+TEST_F(Data, ASubSegmentWindowWithNothingInFlightIsFilledByTheProbeTimer) {
+    open();
+    inject(A, 5001, iss + 1, 65535);  // the largest window it offered: 65535
+    inject(A, 5001, iss + 1, 500);    // then only 500 bytes (the receiver's buffer filled)
+    ASSERT_TRUE(stack->tcp_send(c, pattern(3000)));
+    nothing();  // 500 < MSS and < half the largest window: SWS avoidance holds it
+    const auto rto = stack->tcp_info(c)->rto;
+    advance(rto - std::chrono::milliseconds(1));
+    nothing();
+    advance(std::chrono::milliseconds(1));
+    Seg s = one();
+    EXPECT_EQ(s.seq, iss + 1);
+    EXPECT_EQ(s.data.size(), 500u);
+    inject(A, 5001, iss + 501, 65535);  // the window opens again: the rest follows
+    auto v = sent();
+    ASSERT_EQ(v.size(), 2u) << describe(v);
+    EXPECT_EQ(v[1].seq + v[1].data.size(), iss + 3001);
+}

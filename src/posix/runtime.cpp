@@ -1021,7 +1021,8 @@ int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len
                 ti.tcpi_unacked = (i.bytes_in_flight + mss - 1) / mss;
                 ti.tcpi_rtt = usec(i.srtt);
                 ti.tcpi_rttvar = usec(i.rttvar);
-                ti.tcpi_snd_ssthresh = i.ssthresh / mss;
+                // Linux reports an unset ssthresh as TCP_INFINITE_SSTHRESH.
+                ti.tcpi_snd_ssthresh = i.ssthresh == UINT32_MAX ? 0x7fffffffu : i.ssthresh / mss;
                 ti.tcpi_snd_cwnd = i.cwnd / mss;
                 ti.tcpi_total_retrans = i.total_retrans;
                 ti.tcpi_bytes_acked = i.bytes_acked;

@@ -184,7 +184,12 @@ struct Runtime::Impl {
     }
 
     // Brings the stack's time up to now and takes in what the device holds. Lock held.
-    void sync() { stack.poll(clock.now()); }
+    // What the poll takes in is news like any other: readiness bumped, waiters woken (an
+    // edge-triggered waiter would otherwise miss it until the stack thread's next round).
+    void sync() {
+        stack.poll(clock.now());
+        after_poll();
+    }
 
     // What the stack thread does after a poll, and every call after acting. Lock held.
     void after_poll() {

@@ -14,8 +14,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <condition_variable>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -38,7 +40,9 @@ int err_of(std::errc e) {
     return static_cast<int>(e);
 }
 
-// Linux's numbering of TCP states (include/net/tcp_states.h), as TCP_INFO reports them.
+// Linux's numbering of TCP states (include/net/tcp_states.h), as TCP_INFO reports them for a
+// socket the program holds: its connection in TIME-WAIT is CLOSE there (Linux hands TIME-WAIT
+// to a separate timewait sock and closes the socket itself).
 std::uint8_t linux_state(tcp::State s) {
     switch (s) {
         case tcp::State::kEstablished:
@@ -52,7 +56,7 @@ std::uint8_t linux_state(tcp::State s) {
         case tcp::State::kFinWait2:
             return 5;
         case tcp::State::kTimeWait:
-            return 6;
+            return 7;
         case tcp::State::kClosed:
             return 7;
         case tcp::State::kCloseWait:
@@ -72,11 +76,16 @@ std::uint32_t usec(Duration d) {
         std::chrono::duration_cast<std::chrono::microseconds>(d).count());
 }
 
-// Linux clamps SO_SNDBUF/SO_RCVBUF requests to net.core.{w,r}mem_max (212992) and stores twice
-// the value; the floors are SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF.
-constexpr int kMemMax = 212992;
+// Linux clamps SO_SNDBUF/SO_RCVBUF requests to net.core.{w,r}mem_max (RuntimeOptions) and
+// stores twice the value; the floors are SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF.
 constexpr int kMinSndbuf = 4608;
 constexpr int kMinRcvbuf = 2304;
+
+// Socket timeouts (SO_RCVTIMEO/SO_SNDTIMEO, SO_LINGER) are kept in jiffies as Linux keeps them,
+// so what getsockopt reads back is rounded the same way. HZ is 250 on Debian's kernels (and
+// this machine's); MAX_SCHEDULE_TIMEOUT (LONG_MAX) means no timeout.
+constexpr std::int64_t kHz = 250;
+constexpr std::int64_t kMaxTimeout = std::numeric_limits<long>::max();
 
 }  // namespace
 
@@ -91,6 +100,12 @@ struct Sock {
     bool connecting = false;    // connect() called, not yet reported complete to connect()
     bool connected = false;     // SS_CONNECTED: connect() reported success, or accepted
     std::errc pending_error{};  // an error to report before the stack has a socket
+    bool port_locked = false;   // bind() named the port (Linux SOCK_BINDPORT_LOCK)
+    bool udp_connected = false;
+    // shutdown() as asked, kept like Linux's sk_shutdown for poll (also on sockets where
+    // shutdown() answered ENOTCONN, as Linux records it there too).
+    bool shut_rd = false, shut_wr = false;
+    int fl_extra = 0;  // F_SETFL flags kept besides O_NONBLOCK (O_APPEND, O_NOATIME)
     // Options, kept here so they apply when the stack socket is made (listen, connect, accept).
     bool reuse_address = false;
     bool zerocopy = false;  // SO_ZEROCOPY: accepted; MSG_ZEROCOPY sends copy (see README)
@@ -102,9 +117,10 @@ struct Sock {
     unsigned notsent_lowat = 0;  // TCP_NOTSENT_LOWAT (0: none)
     bool keepalive = false;
     int keep_idle = 7200, keep_intvl = 75, keep_cnt = 9;
-    std::optional<linger> linger_opt;
-    int sndbuf = 0, rcvbuf = 0;  // as getsockopt reports them (doubled); 0: the default
-    timeval rcvtimeo{}, sndtimeo{};
+    bool linger_on = false;
+    std::int64_t linger_jiffies = 0;  // sk_lingertime, kept while linger is off
+    int sndbuf = 0, rcvbuf = 0;       // as getsockopt reports them (doubled); 0: the default
+    std::int64_t rcvtimeo = kMaxTimeout, sndtimeo = kMaxTimeout;  // jiffies
     // Readiness bookkeeping.
     std::uint64_t version = 1;  // bumped whenever the stack reports news (edge triggers)
     bool efd_readable = false;
@@ -120,6 +136,7 @@ struct EpollItem {
 
 struct Epoll {
     int fd = -1;
+    int flags = 0;  // F_SETFL's O_NONBLOCK etc. (epoll_wait does not look at them, as Linux)
     std::vector<EpollItem> items;  // in the order they were added
 };
 
@@ -137,11 +154,15 @@ struct Runtime::Impl {
     std::unordered_map<int, std::shared_ptr<Epoll>> epolls;
     std::vector<SocketEvent> events;
 
+    int wmem_max, rmem_max;
+
     int wake_fd = -1;
+    Instant armed = kNever;  // what the stack thread sleeps until (lock held for both sides)
     std::atomic<bool> stop{false};
     std::thread thread;
 
-    Impl(phy::Device& dev, const RuntimeOptions& o) : device(dev), stack(o.config) {
+    Impl(phy::Device& dev, const RuntimeOptions& o)
+        : device(dev), stack(o.config), wmem_max(o.wmem_max), rmem_max(o.rmem_max) {
         InterfaceConfig ic;
         ic.addr = o.addr;
         ic.mtu = o.mtu;
@@ -160,6 +181,7 @@ struct Runtime::Impl {
             stack.poll(now);
             after_poll();
             const Instant deadline = stack.next_deadline();
+            armed = deadline;
             lk.unlock();
             pollfd p[2] = {{wake_fd, POLLIN, 0}, {device.fd(), POLLIN, 0}};
             const nfds_t n = device.fd() >= 0 ? 2 : 1;
@@ -183,12 +205,14 @@ struct Runtime::Impl {
         [[maybe_unused]] auto r = ::write(wake_fd, &one, sizeof one);
     }
 
-    // Brings the stack's time up to now and takes in what the device holds. Lock held.
-    // What the poll takes in is news like any other: readiness bumped, waiters woken (an
-    // edge-triggered waiter would otherwise miss it until the stack thread's next round).
+    // Brings the stack's time up to now and takes in what the device holds, as the stack thread
+    // would: readiness news is taken in (edge triggers see it at once) and, if what came in needs
+    // the stack sooner than the thread's sleep ends (a delayed ACK, say), the thread is woken.
+    // Lock held.
     void sync() {
         stack.poll(clock.now());
         after_poll();
+        if (stack.next_deadline() < armed) wake();
     }
 
     // What the stack thread does after a poll, and every call after acting. Lock held.
@@ -216,9 +240,14 @@ struct Runtime::Impl {
     // --- readiness ----------------------------------------------------------------------------
     std::uint32_t level(const Sock& s) const {
         switch (s.kind) {
-            case Sock::Kind::kFresh:
-                // An unconnected TCP socket: Linux reports it writable and hung up.
-                return s.stream ? (EPOLLOUT | EPOLLWRNORM | EPOLLHUP) : (EPOLLOUT | EPOLLWRNORM);
+            case Sock::Kind::kFresh: {
+                // An unconnected TCP socket: Linux (tcp_poll in CLOSE) reports it writable and
+                // hung up; a UDP one (datagram_poll) writable. Plus what shutdown() recorded.
+                std::uint32_t r = EPOLLOUT | EPOLLWRNORM;
+                if (s.stream || (s.shut_rd && s.shut_wr)) r |= EPOLLHUP;
+                if (s.shut_rd) r |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+                return r;
+            }
             case Sock::Kind::kListener:
                 return (stack.tcp_poll(s.sid) & events::kReadable) ? (EPOLLIN | EPOLLRDNORM) : 0;
             case Sock::Kind::kUdp: {
@@ -226,18 +255,27 @@ struct Runtime::Impl {
                 if (b & events::kReadable) r |= EPOLLIN | EPOLLRDNORM;
                 if (b & events::kWritable) r |= EPOLLOUT | EPOLLWRNORM;
                 if (b & events::kError) r |= EPOLLERR;
+                if (s.shut_rd) r |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+                if (s.shut_rd && s.shut_wr) r |= EPOLLHUP;
                 return r;
             }
             case Sock::Kind::kConnection:
                 break;
         }
+        // Linux's tcp_poll: HUP once both directions are shut (or the connection is CLOSE, which
+        // shuts both); IN|RDHUP once the receive side is shut (peer's FIN, SHUT_RD, the end);
+        // OUT when there is room, and always once the send side is shut (but not in SYN-SENT),
+        // so that a writer learns of EPIPE; ERR while an error is not yet reported.
         const std::uint32_t b = stack.tcp_poll(s.sid);
+        const bool hangup = b & events::kHangup;
         std::uint32_t r = 0;
         if (b & events::kReadable) r |= EPOLLIN | EPOLLRDNORM;
         if (b & events::kWritable) r |= EPOLLOUT | EPOLLWRNORM;
         if (b & events::kError) r |= EPOLLERR;
-        if (b & events::kHangup) r |= EPOLLHUP;
-        if (b & events::kReadHangup) r |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+        if (hangup) r |= EPOLLHUP;
+        if ((b & events::kReadHangup) || hangup || s.shut_rd)
+            r |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+        if (hangup || s.shut_wr) r |= EPOLLOUT | EPOLLWRNORM;  // shut_wr: never in SYN-SENT
         return r;
     }
 
@@ -266,10 +304,12 @@ struct Runtime::Impl {
                std::chrono::steady_clock::now() < *until;
     }
 
-    static std::optional<std::chrono::steady_clock::time_point> deadline_of(const timeval& tv) {
-        if (tv.tv_sec == 0 && tv.tv_usec == 0) return std::nullopt;
-        return std::chrono::steady_clock::now() + std::chrono::seconds(tv.tv_sec) +
-               std::chrono::microseconds(tv.tv_usec);
+    // A socket timeout in jiffies as a deadline (none for MAX_SCHEDULE_TIMEOUT; now for 0,
+    // which Linux's blocking calls treat as "do not wait").
+    static std::optional<std::chrono::steady_clock::time_point> deadline_of(std::int64_t jiffies) {
+        if (jiffies >= kMaxTimeout) return std::nullopt;
+        return std::chrono::steady_clock::now() +
+               std::chrono::microseconds(jiffies * (1000000 / kHz));
     }
 
     static std::optional<std::chrono::steady_clock::time_point> deadline_ms(int ms) {
@@ -321,7 +361,7 @@ struct Runtime::Impl {
                 s.sid, s.sndbuf ? static_cast<std::size_t>(s.sndbuf) : tc.send_buffer,
                 s.rcvbuf ? static_cast<std::size_t>(s.rcvbuf) : tc.recv_buffer);
         }
-        if (s.linger_opt) apply_linger(s);
+        if (s.linger_on) apply_linger(s);
     }
 
     void apply_limits(Sock& s) {
@@ -332,11 +372,46 @@ struct Runtime::Impl {
 
     void apply_linger(Sock& s) {
         if (s.kind != Sock::Kind::kConnection) return;
-        if (s.linger_opt && s.linger_opt->l_onoff)
-            (void)stack.tcp_set_linger(s.sid, std::chrono::seconds(s.linger_opt->l_linger));
+        if (s.linger_on)
+            (void)stack.tcp_set_linger(s.sid, linger_duration(s));
         else
             (void)stack.tcp_set_linger(s.sid, std::nullopt);
     }
+
+    static Duration linger_duration(const Sock& s) {
+        if (s.linger_jiffies >= kMaxTimeout) return std::chrono::hours(24 * 365);
+        return std::chrono::microseconds(s.linger_jiffies * (1000000 / kHz));
+    }
+
+    // Linux's disconnect (connect(AF_UNSPEC), shutdown of a listener or of a connect in
+    // progress): the socket is new again, keeping a port bind() named. Lock held.
+    void disconnect(Sock& s) {
+        switch (s.kind) {
+            case Sock::Kind::kUdp:
+                (void)stack.udp_disconnect(s.sid);
+                s.udp_connected = false;
+                if (!s.port_locked) s.bound.reset();
+                return;
+            case Sock::Kind::kFresh:
+                return;
+            case Sock::Kind::kListener:
+                stack.tcp_close(s.sid);
+                break;
+            case Sock::Kind::kConnection:
+                // tcp_disconnect(): a reset where the peer knows of the connection.
+                stack.tcp_abort(s.sid);
+                break;
+        }
+        by_sid.erase(s.sid);
+        s.sid = 0;
+        s.kind = Sock::Kind::kFresh;
+        s.connecting = s.connected = false;
+        s.shut_rd = s.shut_wr = false;  // tcp_disconnect() clears sk_shutdown
+        if (!s.port_locked) s.bound.reset();
+    }
+
+    // Whether fd is an open descriptor of the kernel's (not ours).
+    static bool kernel_fd(int fd) { return fd >= 0 && ::fcntl(fd, F_GETFD) >= 0; }
 
     // Whether another socket of ours holds `ep` by bind() alone (listeners and connections are
     // the stack's to judge).
@@ -363,36 +438,62 @@ struct Runtime::Impl {
 
 namespace {
 
-// EFAULT for a missing address, EINVAL for a short one, EAFNOSUPPORT for another family.
-int read_addr(const sockaddr* addr, socklen_t len, Endpoint& out) {
-    if (!addr) return EFAULT;
-    if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return EINVAL;
-    sockaddr_in in;
-    std::memcpy(&in, addr, sizeof in);
-    if (in.sin_family != AF_INET) return EAFNOSUPPORT;
-    out.addr = wire::Ipv4Addr{ntohl(in.sin_addr.s_addr)};
-    out.port = ntohs(in.sin_port);
+// Pointers: a null pointer where the call would read or write bytes is EFAULT (no probe of
+// other bad addresses: those crash as they would in a library, not in the kernel).
+
+// What Linux's move_addr_to_kernel() checks of every address a call is given: EINVAL for a
+// negative length or one beyond sockaddr_storage, EFAULT for a missing buffer of some length.
+int check_addr_arg(const sockaddr* addr, socklen_t len) {
+    if (static_cast<int>(len) < 0 || len > sizeof(sockaddr_storage)) return EINVAL;
+    if (len > 0 && !addr) return EFAULT;
     return 0;
 }
 
+sa_family_t family_of(const sockaddr* addr) {
+    sa_family_t f;
+    std::memcpy(&f, addr, sizeof f);
+    return f;
+}
+
+// An AF_INET address of at least sizeof(sockaddr_in) bytes (the caller checked).
+Endpoint endpoint_of(const sockaddr* addr) {
+    sockaddr_in in;
+    std::memcpy(&in, addr, sizeof in);
+    return Endpoint{wire::Ipv4Addr{ntohl(in.sin_addr.s_addr)}, ntohs(in.sin_port)};
+}
+
+// EINVAL for a short address, EAFNOSUPPORT for another family (inet_bind's and
+// tcp_v4_connect's checks, after check_addr_arg).
+int read_addr(const sockaddr* addr, socklen_t len, Endpoint& out) {
+    if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return EINVAL;
+    if (family_of(addr) != AF_INET) return EAFNOSUPPORT;
+    out = endpoint_of(addr);
+    return 0;
+}
+
+// Linux's move_addr_to_user(): EFAULT without a length, EINVAL for a negative one, at most
+// *len bytes copied, *len set to the address's full size.
 int write_addr(Endpoint ep, sockaddr* addr, socklen_t* len) {
-    if (!addr || !len) return EFAULT;
+    if (!len) return EFAULT;
     if (static_cast<int>(*len) < 0) return EINVAL;
     sockaddr_in in{};
     in.sin_family = AF_INET;
     in.sin_port = htons(ep.port);
     in.sin_addr.s_addr = htonl(ep.addr.value);
-    std::memcpy(addr, &in, std::min<std::size_t>(*len, sizeof in));
+    const std::size_t n = std::min<std::size_t>(*len, sizeof in);
+    if (n > 0 && !addr) return EFAULT;
+    std::memcpy(addr, &in, n);
     *len = sizeof in;
     return 0;
 }
 
 template <class T>
 int put_opt(const T& v, void* value, socklen_t* len) {
-    if (!value || !len) return EFAULT;
+    if (!len) return EFAULT;
     if (static_cast<int>(*len) < 0) return EINVAL;
     const std::size_t n = std::min<std::size_t>(*len, sizeof(T));
-    std::memcpy(value, &v, n);
+    if (n > 0 && !value) return EFAULT;
+    if (n > 0) std::memcpy(value, &v, n);
     *len = static_cast<socklen_t>(n);
     return 0;
 }
@@ -484,23 +585,31 @@ int Runtime::bind(int fd, const sockaddr* addr, socklen_t len) {
     std::unique_lock lk(impl_->mu);
     auto s = impl_->find(fd);
     if (!s) return fail(impl_->bad_fd(fd));
-    Endpoint ep;
-    if (int e = read_addr(addr, len, ep)) return fail(e);
+    // inet_bind(): the length, the family (AF_UNSPEC passes for INADDR_ANY, for old
+    // programs), the address, then whether the socket is bound already.
+    if (int e = check_addr_arg(addr, len)) return fail(e);
+    if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return fail(EINVAL);
+    const Endpoint ep0 = endpoint_of(addr);
+    if (family_of(addr) != AF_INET && (family_of(addr) != AF_UNSPEC || !ep0.addr.is_unspecified()))
+        return fail(EAFNOSUPPORT);
+    Endpoint ep = ep0;
+    if (!ep.addr.is_unspecified() && ep.addr != impl_->local_addr) return fail(EADDRNOTAVAIL);
     if (s->bound || s->kind == Sock::Kind::kListener || s->kind == Sock::Kind::kConnection)
         return fail(EINVAL);
     impl_->sync();
-    if (!ep.addr.is_unspecified() && ep.addr != impl_->local_addr) return fail(EADDRNOTAVAIL);
     if (s->kind == Sock::Kind::kUdp) {
         auto r = impl_->stack.udp_bind(s->sid, ep);
         if (!r) return fail(err_of(r.error()));
         auto l = impl_->stack.udp_local(s->sid);
         s->bound = l ? *l : ep;
+        s->port_locked = ep.port != 0;
         return 0;
     }
     auto port = impl_->stack.tcp_check_bind(ep, s->reuse_address);
     if (!port) return fail(err_of(port.error()));
     ep.port = *port;
     if (impl_->bound_elsewhere(*s, ep)) return fail(EADDRINUSE);
+    s->port_locked = ep0.port != 0;
     s->bound = ep;
     return 0;
 }
@@ -518,7 +627,8 @@ int Runtime::listen(int fd, int backlog) {
         if (!port) return fail(err_of(port.error()));
         s->bound = Endpoint{{}, *port};
     }
-    const auto bl = static_cast<std::uint32_t>(std::clamp(backlog, 0, 65535));
+    // Linux compares the backlog unsigned with net.core.somaxconn (4096): -1 means the most.
+    const auto bl = std::min<std::uint32_t>(static_cast<std::uint32_t>(backlog), 4096);
     auto id = impl_->stack.tcp_listen(*s->bound, std::max<std::uint32_t>(bl, 1), s->reuse_address);
     if (!id) return fail(err_of(id.error()));
     s->kind = Sock::Kind::kListener;
@@ -539,12 +649,11 @@ int Runtime::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
     auto s = impl_->find(fd);
     if (!s) return fail(impl_->bad_fd(fd));
     if (s->kind == Sock::Kind::kUdp) return fail(EOPNOTSUPP);
-    if (s->kind != Sock::Kind::kListener) return fail(EINVAL);
-    if (addr && !len) return fail(EFAULT);
-    if (len && static_cast<int>(*len) < 0) return fail(EINVAL);
     const auto until = Impl::deadline_of(s->rcvtimeo);
     for (;;) {
         if (s->closed) return fail(EBADF);
+        // Not (or no longer: shutdown(SHUT_RD) from another thread) listening.
+        if (s->kind != Sock::Kind::kListener) return fail(EINVAL);
         impl_->sync();
         Endpoint peer;
         auto r = impl_->stack.tcp_accept(s->sid, &peer);
@@ -568,11 +677,25 @@ int Runtime::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
             c->keep_cnt = s->keep_cnt;
             c->sndbuf = s->sndbuf;
             c->rcvbuf = s->rcvbuf;
-            c->linger_opt = s->linger_opt;
+            c->linger_on = s->linger_on;
+            c->linger_jiffies = s->linger_jiffies;
+            c->rcvtimeo = s->rcvtimeo;
+            c->sndtimeo = s->sndtimeo;
+            c->syn_count = s->syn_count;
             c->reuse_address = s->reuse_address;
             impl_->attach(*c, *r);
             impl_->apply_options(*c);
-            if (addr) write_addr(peer, addr, len);
+            // Linux checks the address arguments only now: a bad one loses the connection.
+            if (addr || len) {
+                if (int e = write_addr(peer, addr, len)) {
+                    impl_->by_sid.erase(c->sid);
+                    impl_->stack.tcp_close(c->sid);
+                    impl_->socks.erase(c->fd);
+                    ::close(c->fd);
+                    impl_->done(s.get());
+                    return fail(e);
+                }
+            }
             impl_->done(s.get());
             impl_->refresh_efd(*c);
             return c->fd;
@@ -587,17 +710,29 @@ int Runtime::connect(int fd, const sockaddr* addr, socklen_t len) {
     std::unique_lock lk(impl_->mu);
     auto s = impl_->find(fd);
     if (!s) return fail(impl_->bad_fd(fd));
-    Endpoint remote;
-    if (int e = read_addr(addr, len, remote)) return fail(e);
+    // inet_stream_connect()/inet_dgram_connect(): the length; AF_UNSPEC disconnects; then the
+    // socket's state (EISCONN, EALREADY) before the address itself is looked at.
+    if (int e = check_addr_arg(addr, len)) return fail(e);
+    if (len < static_cast<socklen_t>(sizeof(sa_family_t))) return fail(EINVAL);
     impl_->sync();
+    if (family_of(addr) == AF_UNSPEC) {
+        impl_->disconnect(*s);
+        impl_->done(s.get());
+        return 0;
+    }
+    Endpoint remote;
     if (s->kind == Sock::Kind::kUdp) {
+        if (int e = read_addr(addr, len, remote)) return fail(e);
         auto r = impl_->stack.udp_connect(s->sid, remote);
         if (!r) return fail(err_of(r.error()));
+        s->udp_connected = true;
+        if (auto l = impl_->stack.udp_local(s->sid)) s->bound = *l;
         return 0;
     }
     if (s->kind == Sock::Kind::kListener) return fail(EISCONN);
     if (s->kind == Sock::Kind::kConnection && s->connected) return fail(EISCONN);
     if (s->kind == Sock::Kind::kFresh) {
+        if (int e = read_addr(addr, len, remote)) return fail(e);
         if (remote.addr.is_unspecified() || remote.port == 0) return fail(ECONNREFUSED);
         auto r = impl_->stack.tcp_connect(remote, s->bound.value_or(Endpoint{}),
                                           static_cast<std::uint16_t>(s->user_mss));
@@ -622,11 +757,13 @@ int Runtime::connect(int fd, const sockaddr* addr, socklen_t len) {
         if (ev & events::kError || !info || info->state == tcp::State::kClosed) {
             auto e = impl_->stack.tcp_error(s->sid);
             s->connecting = false;
-            // A failed connect leaves the socket as new: it may connect again.
+            // A failed connect leaves the socket as new: it may connect again. The port goes
+            // back unless bind() named it (Linux: tcp_set_state(CLOSE) -> inet_put_port).
             impl_->by_sid.erase(s->sid);
             impl_->stack.tcp_close(s->sid);
             s->kind = Sock::Kind::kFresh;
             s->sid = 0;
+            if (!s->port_locked) s->bound.reset();
             impl_->done(s.get());
             return fail(e && *e != std::errc{} ? err_of(*e) : ECONNABORTED);
         }
@@ -669,7 +806,8 @@ ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* fr
     if (s->kind == Sock::Kind::kUdp) {
         for (;;) {
             impl_->sync();
-            auto r = impl_->stack.udp_recvfrom(s->sid, MutableByteSpan{out, len});
+            auto r = impl_->stack.udp_recvfrom(s->sid, MutableByteSpan{out, len},
+                                               (flags & MSG_PEEK) != 0);
             if (r) {
                 if (from) write_addr(r->from, from, fromlen);
                 impl_->done(s.get());
@@ -677,11 +815,16 @@ ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* fr
             }
             if (r.error() != std::errc::resource_unavailable_try_again)
                 return fail(err_of(r.error()));
+            if (s->shut_rd) return 0;
             if (dontwait || !impl_->wait(lk, until)) return fail(EAGAIN);
             if (s->closed) return fail(EBADF);
         }
     }
-    if (s->kind != Sock::Kind::kConnection) return fail(ENOTCONN);
+    if (s->kind == Sock::Kind::kListener) return fail(ENOTCONN);
+    // Urgent data is never kept (URG is not implemented), so there is none to read: Linux's
+    // answer then is EINVAL.
+    if (flags & MSG_OOB) return fail(EINVAL);
+    if (s->kind != Sock::Kind::kConnection) return s->shut_rd ? 0 : fail(ENOTCONN);
     const bool peek = flags & MSG_PEEK;
     std::size_t got = 0;
     for (;;) {
@@ -755,6 +898,9 @@ ssize_t Runtime::sendto(int fd, const void* buf, size_t len, int flags, const so
     std::unique_lock lk(impl_->mu);
     auto s = impl_->find(fd);
     if (!s) return fail(impl_->bad_fd(fd));
+    if (to) {
+        if (int e = check_addr_arg(to, tolen)) return fail(e);
+    }
     if (len > 0 && !buf) return fail(EFAULT);
     const bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
     const auto* in = static_cast<const std::byte*>(buf);
@@ -762,9 +908,11 @@ ssize_t Runtime::sendto(int fd, const void* buf, size_t len, int flags, const so
     if (s->kind == Sock::Kind::kUdp) {
         SockResult<std::size_t> r = std::size_t{0};
         if (to) {
-            Endpoint ep;
-            if (int e = read_addr(to, tolen, ep)) return fail(e);
-            r = impl_->stack.udp_sendto(s->sid, ByteSpan{in, len}, ep);
+            // udp_sendmsg(): AF_UNSPEC is taken for AF_INET.
+            if (tolen < static_cast<socklen_t>(sizeof(sockaddr_in))) return fail(EINVAL);
+            const auto fam = family_of(to);
+            if (fam != AF_INET && fam != AF_UNSPEC) return fail(EAFNOSUPPORT);
+            r = impl_->stack.udp_sendto(s->sid, ByteSpan{in, len}, endpoint_of(to));
         } else {
             r = impl_->stack.udp_send(s->sid, ByteSpan{in, len});
             if (!r && r.error() == std::errc::not_connected) return fail(EDESTADDRREQ);
@@ -823,12 +971,47 @@ int Runtime::shutdown(int fd, int how) {
     auto s = impl_->find(fd);
     if (!s) return fail(impl_->bad_fd(fd));
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return fail(EINVAL);
-    if (s->kind != Sock::Kind::kConnection) return fail(ENOTCONN);
     impl_->sync();
-    const auto h = how == SHUT_RD   ? tcp::Shutdown::kRead
-                   : how == SHUT_WR ? tcp::Shutdown::kWrite
-                                    : tcp::Shutdown::kBoth;
+    const bool rd = how != SHUT_WR, wr = how != SHUT_RD;
+    // inet_shutdown(), by the socket's state.
+    switch (s->kind) {
+        case Sock::Kind::kFresh:
+            // CLOSE: ENOTCONN, yet the shutdown is recorded (poll shows it).
+            s->shut_rd |= rd;
+            s->shut_wr |= wr;
+            impl_->done(s.get());
+            return fail(ENOTCONN);
+        case Sock::Kind::kUdp:
+            s->shut_rd |= rd;
+            s->shut_wr |= wr;
+            impl_->done(s.get());
+            return s->udp_connected ? 0 : fail(ENOTCONN);
+        case Sock::Kind::kListener:
+            // SHUT_WR does nothing; SHUT_RD stops listening (pending connections are reset).
+            if (rd) impl_->disconnect(*s);
+            impl_->done(s.get());
+            return 0;
+        case Sock::Kind::kConnection:
+            break;
+    }
+    auto info = impl_->stack.tcp_info(s->sid);
+    const auto state = info ? info->state : tcp::State::kClosed;
+    if (state == tcp::State::kSynSent) {  // a connect in progress is abandoned
+        impl_->disconnect(*s);
+        impl_->done(s.get());
+        return 0;
+    }
+    if (state == tcp::State::kClosed || state == tcp::State::kTimeWait) {
+        // What Linux calls CLOSE (a socket whose connection is in TIME-WAIT is CLOSE too).
+        impl_->done(s.get());
+        return fail(ENOTCONN);
+    }
+    const auto h = !wr ? tcp::Shutdown::kRead : !rd ? tcp::Shutdown::kWrite : tcp::Shutdown::kBoth;
     auto r = impl_->stack.tcp_shutdown(s->sid, h);
+    if (r) {
+        s->shut_rd |= rd;
+        s->shut_wr |= wr;
+    }
     impl_->done(s.get());
     if (!r) return fail(err_of(r.error()));
     return 0;
@@ -863,6 +1046,19 @@ int Runtime::close(int fd) {
         std::erase_if(ep->items, [fd](const EpollItem& i) { return i.fd == fd; });
     ::close(fd);
     impl_->done(s.get());
+    // SO_LINGER with a time: close() waits (blocking or not, as Linux's sk_stream_wait_close)
+    // until the FIN is acknowledged or the time is up.
+    if (s->kind == Sock::Kind::kConnection && s->linger_on && s->linger_jiffies > 0) {
+        const auto until = Impl::deadline_of(s->linger_jiffies);
+        for (;;) {
+            impl_->sync();
+            auto i = impl_->stack.tcp_info(s->sid);
+            if (!i || (i->state != tcp::State::kFinWait1 && i->state != tcp::State::kClosing &&
+                       i->state != tcp::State::kLastAck))
+                break;
+            if (!impl_->wait(lk, until)) break;
+        }
+    }
     return 0;
 }
 
@@ -884,9 +1080,17 @@ int Runtime::getpeername(int fd, sockaddr* addr, socklen_t* len) {
     std::unique_lock lk(impl_->mu);
     auto s = impl_->find(fd);
     if (!s) return fail(impl_->bad_fd(fd));
+    if (s->kind == Sock::Kind::kUdp) {
+        auto p = impl_->stack.udp_peer(s->sid);
+        if (!p) return fail(ENOTCONN);
+        if (int e = write_addr(*p, addr, len)) return fail(e);
+        return 0;
+    }
     if (s->kind != Sock::Kind::kConnection) return fail(ENOTCONN);
+    // Linux: ENOTCONN in SYN-SENT and CLOSE (a socket whose connection is in TIME-WAIT is CLOSE).
     auto i = impl_->stack.tcp_info(s->sid);
-    if (!i || i->state == tcp::State::kSynSent || i->state == tcp::State::kClosed)
+    if (!i || i->state == tcp::State::kSynSent || i->state == tcp::State::kClosed ||
+        i->state == tcp::State::kTimeWait)
         return fail(ENOTCONN);
     if (int e = write_addr(Endpoint{i->remote.addr, i->remote.port}, addr, len)) return fail(e);
     return 0;
@@ -955,13 +1159,21 @@ int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len
                 return 0;
             }
             case SO_LINGER: {
-                linger l = s->linger_opt.value_or(linger{0, 0});
+                // l_onoff as a flag, l_linger as sk_lingertime / HZ in an int, as Linux.
+                linger l{s->linger_on ? 1 : 0, static_cast<int>(s->linger_jiffies / kHz)};
                 int e = put_opt(l, value, len);
                 return e ? fail(e) : 0;
             }
             case SO_RCVTIMEO:
             case SO_SNDTIMEO: {
-                int e = put_opt(name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo, value, len);
+                // sock_get_timeout(): jiffies back to a timeval; none reads as zero.
+                const std::int64_t j = name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo;
+                timeval tv{};
+                if (j < kMaxTimeout) {
+                    tv.tv_sec = static_cast<time_t>(j / kHz);
+                    tv.tv_usec = static_cast<suseconds_t>((j % kHz) * 1000000 / kHz);
+                }
+                int e = put_opt(tv, value, len);
                 return e ? fail(e) : 0;
             }
             default:
@@ -1055,13 +1267,16 @@ int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len
                 return fail(ENOPROTOOPT);
         }
     }
-    return fail(ENOPROTOOPT);
+    // Other levels go to ip_getsockopt(): none of its options is kept here (ENOPROTOOPT), and
+    // a level that is not IP at all is EOPNOTSUPP there.
+    return fail(level == IPPROTO_IP ? ENOPROTOOPT : EOPNOTSUPP);
 }
 
 int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
     std::unique_lock lk(impl_->mu);
     auto s = impl_->find(fd);
     if (!s) return fail(impl_->bad_fd(fd));
+    if (static_cast<int>(len) < 0) return fail(EINVAL);
     impl_->sync();
     const bool conn = s->kind == Sock::Kind::kConnection;
     int v = 0;
@@ -1094,7 +1309,11 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
             case SO_SNDBUF:
             case SO_RCVBUF: {
                 if (int e = get_int(value, len, v)) return fail(e);
-                const int doubled = std::min(std::max(v, 0), kMemMax) * 2;
+                // Compared unsigned with the maximum (a negative value asks for the most).
+                const auto max = static_cast<std::uint32_t>(name == SO_SNDBUF ? impl_->wmem_max
+                                                                              : impl_->rmem_max);
+                const int doubled =
+                    static_cast<int>(std::min(static_cast<std::uint32_t>(v), max) * 2);
                 if (name == SO_SNDBUF)
                     s->sndbuf = std::max(doubled, kMinSndbuf);
                 else
@@ -1107,7 +1326,17 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
                 if (!value) return fail(EFAULT);
                 linger l;
                 std::memcpy(&l, value, sizeof l);
-                s->linger_opt = l;
+                // sk_setsockopt(): off keeps the time; on takes l_linger as unsigned seconds,
+                // MAX_SCHEDULE_TIMEOUT from LONG_MAX / HZ up (a negative one too).
+                if (!l.l_onoff) {
+                    s->linger_on = false;
+                } else {
+                    const auto secs = static_cast<unsigned long>(static_cast<long>(l.l_linger));
+                    s->linger_jiffies = secs >= static_cast<unsigned long>(kMaxTimeout / kHz)
+                                            ? kMaxTimeout
+                                            : static_cast<std::int64_t>(secs) * kHz;
+                    s->linger_on = true;
+                }
                 return 0;  // applied at close
             }
             case SO_RCVTIMEO:
@@ -1117,8 +1346,15 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
                 timeval tv;
                 std::memcpy(&tv, value, sizeof tv);
                 if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return fail(EDOM);
-                if (tv.tv_sec < 0) tv = timeval{};  // Linux: a negative time means no timeout
-                (name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo) = tv;
+                // sock_set_timeout(): a negative time is a timeout of 0 (calls do not wait);
+                // zero is none; otherwise jiffies, rounded up.
+                std::int64_t j = kMaxTimeout;
+                if (tv.tv_sec < 0)
+                    j = 0;
+                else if ((tv.tv_sec || tv.tv_usec) && tv.tv_sec < kMaxTimeout / kHz - 1)
+                    j = static_cast<std::int64_t>(tv.tv_sec) * kHz +
+                        (tv.tv_usec + (1000000 / kHz) - 1) / (1000000 / kHz);
+                (name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo) = j;
                 return 0;
             }
             default:
@@ -1126,7 +1362,7 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
         }
     }
     if (level == IPPROTO_TCP) {
-        if (!s->stream) return fail(EOPNOTSUPP);
+        if (!s->stream) return fail(ENOPROTOOPT);  // udp_setsockopt() -> ip_setsockopt()
         switch (name) {
             case TCP_NODELAY:
                 if (int e = get_int(value, len, v)) return fail(e);
@@ -1193,12 +1429,24 @@ int Runtime::fcntl(int fd, int cmd, long arg) {
     auto s = impl_->find(fd);
     const bool is_epoll = impl_->epolls.count(fd) != 0;
     if (!s && !is_epoll) return fail(EBADF);
+    auto e = is_epoll ? impl_->epolls[fd] : nullptr;
     switch (cmd) {
         case F_GETFL:
-            return O_RDWR | (s && s->nonblock ? O_NONBLOCK : 0);
-        case F_SETFL:
-            if (s) s->nonblock = (arg & O_NONBLOCK) != 0;
+            if (e) return O_RDWR | e->flags;
+            return O_RDWR | (s->nonblock ? O_NONBLOCK : 0) | s->fl_extra;
+        case F_SETFL: {
+            // setfl(): O_APPEND, O_NONBLOCK and O_NOATIME are kept; O_DIRECT is EINVAL on a
+            // socket. O_ASYNC (SIGIO) is not implemented: EINVAL rather than a silent no-op.
+            if (arg & (O_DIRECT | O_ASYNC)) return fail(EINVAL);
+            const int kept = static_cast<int>(arg) & (O_APPEND | O_NONBLOCK | O_NOATIME);
+            if (e) {
+                e->flags = kept;
+            } else {
+                s->nonblock = (kept & O_NONBLOCK) != 0;
+                s->fl_extra = kept & ~O_NONBLOCK;
+            }
             return 0;
+        }
         case F_GETFD:
         case F_SETFD:
             return ::fcntl(fd, cmd, arg);
@@ -1210,7 +1458,16 @@ int Runtime::fcntl(int fd, int cmd, long arg) {
 int Runtime::ioctl(int fd, unsigned long request, void* arg) {
     std::unique_lock lk(impl_->mu);
     auto s = impl_->find(fd);
-    if (!s) return fail(impl_->epolls.count(fd) ? ENOTTY : EBADF);
+    if (auto e = impl_->epolls.find(fd); e != impl_->epolls.end()) {
+        // Only the calls every file has (FIONBIO); an epoll instance has no ioctls of its own.
+        if (request != FIONBIO) return fail(ENOTTY);
+        if (!arg) return fail(EFAULT);
+        int v;
+        std::memcpy(&v, arg, sizeof v);
+        e->second->flags = v ? (e->second->flags | O_NONBLOCK) : (e->second->flags & ~O_NONBLOCK);
+        return 0;
+    }
+    if (!s) return fail(EBADF);
     impl_->sync();
     switch (request) {
         case FIONBIO: {
@@ -1221,15 +1478,21 @@ int Runtime::ioctl(int fd, unsigned long request, void* arg) {
             return 0;
         }
         case SIOCINQ:
-        case SIOCOUTQ: {
+        case SIOCOUTQ:
+        case SIOCOUTQNSD: {
             if (s->kind == Sock::Kind::kListener) return fail(EINVAL);
-            if (!arg) return fail(EFAULT);
             int v = 0;
-            if (s->kind == Sock::Kind::kConnection) {
-                if (auto i = impl_->stack.tcp_info(s->sid))
-                    v = static_cast<int>(request == SIOCINQ ? i->unread
-                                                            : i->bytes_in_flight + i->unsent);
+            if (s->kind == Sock::Kind::kUdp) {
+                // udp_ioctl(): the first datagram's size in; nothing is ever held out.
+                if (request == SIOCOUTQNSD) return fail(ENOTTY);
+                if (request == SIOCINQ) v = static_cast<int>(impl_->stack.udp_next_size(s->sid));
+            } else if (s->kind == Sock::Kind::kConnection) {
+                if (auto i = impl_->stack.tcp_info(s->sid); i && i->state != tcp::State::kSynSent)
+                    v = static_cast<int>(request == SIOCINQ    ? i->unread
+                                         : request == SIOCOUTQ ? i->bytes_in_flight + i->unsent
+                                                               : i->unsent);
             }
+            if (!arg) return fail(EFAULT);
             std::memcpy(arg, &v, sizeof v);
             return 0;
         }
@@ -1283,15 +1546,25 @@ int Runtime::epoll_create1(int flags) {
 }
 
 int Runtime::epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
+    // Linux's order: the event is copied in (EFAULT); both descriptors exist (EBADF); the target
+    // can be polled (EPERM: here, kernel descriptors cannot be watched); epfd is an epoll
+    // other than the target (EINVAL); EPOLLEXCLUSIVE's limits (EINVAL); then the operation.
+    const bool has_event = op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD;
+    if (has_event && !event) return fail(EFAULT);
     std::unique_lock lk(impl_->mu);
     auto eit = impl_->epolls.find(epfd);
-    if (eit == impl_->epolls.end()) return fail(impl_->socks.count(epfd) ? EINVAL : EBADF);
+    if (eit == impl_->epolls.end() && !impl_->socks.count(epfd) && !Impl::kernel_fd(epfd))
+        return fail(EBADF);
     auto s = impl_->find(fd);
-    if (!s) {
-        if (impl_->epolls.count(fd)) return fail(fd == epfd ? EINVAL : EPERM);
-        return fail(fd >= 0 && ::fcntl(fd, F_GETFD) >= 0 ? EPERM : EBADF);
+    const bool target_epoll = impl_->epolls.count(fd) != 0;
+    if (!s && !target_epoll) return fail(Impl::kernel_fd(fd) ? EPERM : EBADF);
+    if (eit == impl_->epolls.end() || fd == epfd) return fail(EINVAL);
+    if (target_epoll) return fail(EPERM);  // nested epoll instances are not supported
+    if (has_event && (event->events & EPOLLEXCLUSIVE)) {
+        constexpr std::uint32_t kExclusiveOk =
+            EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+        if (op == EPOLL_CTL_MOD || (event->events & ~kExclusiveOk)) return fail(EINVAL);
     }
-    if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && !event) return fail(EFAULT);
     auto& items = eit->second->items;
     auto it =
         std::find_if(items.begin(), items.end(), [fd](const EpollItem& i) { return i.fd == fd; });
@@ -1308,7 +1581,7 @@ int Runtime::epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
         }
         case EPOLL_CTL_MOD:
             if (it == items.end()) return fail(ENOENT);
-            if (event->events & EPOLLEXCLUSIVE) return fail(EINVAL);
+            if (it->events & EPOLLEXCLUSIVE) return fail(EINVAL);  // added exclusive: fixed
             it->events = event->events;
             it->data = event->data;
             it->disabled = false;
@@ -1326,13 +1599,18 @@ int Runtime::epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
 }
 
 int Runtime::epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout_ms) {
-    if (maxevents <= 0) return fail(EINVAL);
+    // EP_MAX_EVENTS is INT_MAX / sizeof(epoll_event).
+    if (maxevents <= 0 || maxevents > static_cast<int>(INT_MAX / sizeof(epoll_event)))
+        return fail(EINVAL);
     if (!events) return fail(EFAULT);
     std::unique_lock lk(impl_->mu);
     const auto until = Impl::deadline_ms(timeout_ms);
     for (;;) {
         auto eit = impl_->epolls.find(epfd);
-        if (eit == impl_->epolls.end()) return fail(impl_->socks.count(epfd) ? EINVAL : EBADF);
+        if (eit == impl_->epolls.end()) {
+            // Closed under us, or never one of ours: EINVAL for any other open descriptor.
+            return fail(impl_->socks.count(epfd) || Impl::kernel_fd(epfd) ? EINVAL : EBADF);
+        }
         impl_->sync();
         int n = 0;
         for (auto& item : eit->second->items) {

@@ -37,6 +37,10 @@ struct RuntimeOptions {
     wire::Ipv4Cidr addr;                    // the stack's address and on-link prefix
     std::optional<wire::Ipv4Addr> gateway;  // default route, if any
     std::optional<std::uint32_t> mtu;       // default: the device's
+    // net.core.wmem_max / rmem_max: the largest SO_SNDBUF / SO_RCVBUF a program may ask for
+    // (stored doubled, as Linux does). Linux's defaults.
+    int wmem_max = 212992;
+    int rmem_max = 212992;
 };
 
 class Runtime {

@@ -203,8 +203,8 @@ SockResult<std::size_t> Stack::udp_sendto(SocketId s, ByteSpan data, Endpoint to
     return impl_->udp.sendto(s, data, &ep, impl_->now);
 }
 
-SockResult<UdpReceived> Stack::udp_recvfrom(SocketId s, MutableByteSpan buf) {
-    auto r = impl_->udp.recvfrom(s, buf);
+SockResult<UdpReceived> Stack::udp_recvfrom(SocketId s, MutableByteSpan buf, bool peek) {
+    auto r = impl_->udp.recvfrom(s, buf, peek);
     if (!r) return unexpected(r.error());
     return UdpReceived{r->size, r->full_size, Endpoint{r->from.addr, r->from.port}};
 }
@@ -213,6 +213,20 @@ SockResult<Endpoint> Stack::udp_local(SocketId s) const {
     auto r = impl_->udp.local(s);
     if (!r) return unexpected(r.error());
     return Endpoint{r->addr, r->port};
+}
+
+SockResult<Endpoint> Stack::udp_peer(SocketId s) const {
+    auto r = impl_->udp.peer(s);
+    if (!r) return unexpected(r.error());
+    return Endpoint{r->addr, r->port};
+}
+
+SockResult<void> Stack::udp_disconnect(SocketId s) {
+    return impl_->udp.disconnect(s);
+}
+
+std::size_t Stack::udp_next_size(SocketId s) const {
+    return impl_->udp.next_size(s);
 }
 
 std::uint32_t Stack::udp_poll(SocketId s) const {

@@ -105,9 +105,14 @@ class Stack {
     SockResult<std::size_t> udp_sendto(SocketId s, ByteSpan data, Endpoint to);
     // EAGAIN when empty. A pending ICMP error (ECONNREFUSED on connected sockets) is returned
     // once, like Linux.
-    SockResult<UdpReceived> udp_recvfrom(SocketId s, MutableByteSpan buf);
+    // peek: MSG_PEEK, the datagram stays queued.
+    SockResult<UdpReceived> udp_recvfrom(SocketId s, MutableByteSpan buf, bool peek = false);
     SockResult<Endpoint> udp_local(SocketId s) const;
-    std::uint32_t udp_poll(SocketId s) const;  // current readiness bits
+    SockResult<Endpoint> udp_peer(SocketId s) const;  // ENOTCONN unless connected
+    // connect(AF_UNSPEC): forgets the peer; a port not named by bind() is released.
+    SockResult<void> udp_disconnect(SocketId s);
+    std::size_t udp_next_size(SocketId s) const;  // FIONREAD: first datagram's size, or 0
+    std::uint32_t udp_poll(SocketId s) const;     // current readiness bits
     void udp_close(SocketId s);
 
     // --- ICMP echo (like Linux ping sockets) ---------------------------------------------------

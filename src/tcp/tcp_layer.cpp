@@ -479,8 +479,13 @@ std::uint32_t TcpLayer::poll(ConnId id) const {
     const Connection* c = find(id);
     if (!c) return events::kError | events::kHangup;
     std::uint32_t ev = 0;
-    if (c->rcvbuf.readable() > 0 || c->fin_received || c->read_shutdown) ev |= events::kReadable;
-    if (c->error != std::errc{}) ev |= events::kError | events::kReadable | events::kWritable;
+    // A closed connection reads end of stream, so it is readable.
+    if (c->rcvbuf.readable() > 0 || c->fin_received || c->read_shutdown ||
+        c->state == State::kClosed)
+        ev |= events::kReadable;
+    // An error shows until it is reported (Linux clears sk_err as sock_error() returns it).
+    if (c->error != std::errc{} && !c->error_reported)
+        ev |= events::kError | events::kReadable | events::kWritable;
     if (c->state == State::kClosed) ev |= events::kHangup;
     if (c->fin_received && c->fin_queued) ev |= events::kHangup;
     if (c->fin_received) ev |= events::kReadHangup;

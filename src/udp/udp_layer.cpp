@@ -64,6 +64,7 @@ Result<void, std::errc> UdpLayer::bind(Id id, UdpEndpoint local) {
     if (s->bound) return unexpected(std::errc::invalid_argument);
     if (!local.addr.is_unspecified() && !ip_.is_local_address(local.addr))
         return unexpected(std::errc::address_not_available);
+    const bool named_port = local.port != 0;
     if (local.port == 0) {
         auto p = pick_ephemeral(local.addr);
         if (!p) return unexpected(p.error());
@@ -71,6 +72,7 @@ Result<void, std::errc> UdpLayer::bind(Id id, UdpEndpoint local) {
     } else if (port_conflict(local, id)) {
         return unexpected(std::errc::address_in_use);
     }
+    s->port_locked = named_port;  // autobinds (connect, send) pass port 0
     s->local = local;
     s->bound = true;
     by_port_[local.port].push_back(id);
@@ -126,7 +128,7 @@ Result<std::size_t, std::errc> UdpLayer::sendto(Id id, ByteSpan data, const UdpE
     return data.size();
 }
 
-Result<UdpRecvInfo, std::errc> UdpLayer::recvfrom(Id id, MutableByteSpan buf) {
+Result<UdpRecvInfo, std::errc> UdpLayer::recvfrom(Id id, MutableByteSpan buf, bool peek) {
     Socket* s = find(id);
     if (!s) return unexpected(std::errc::bad_file_descriptor);
     if (s->pending_error != std::errc{}) {
@@ -135,15 +137,45 @@ Result<UdpRecvInfo, std::errc> UdpLayer::recvfrom(Id id, MutableByteSpan buf) {
         return unexpected(e);
     }
     if (s->queue.empty()) return unexpected(std::errc::resource_unavailable_try_again);
-    Datagram d = std::move(s->queue.front());
-    s->queue.pop_front();
-    s->queued_bytes -= d.data.size();
+    const Datagram& d = s->queue.front();
     UdpRecvInfo info;
     info.full_size = d.data.size();
     info.size = std::min(buf.size(), d.data.size());
     if (info.size) std::memcpy(buf.data(), d.data.data(), info.size);
     info.from = d.from;
+    if (!peek) {
+        s->queued_bytes -= d.data.size();
+        s->queue.pop_front();
+    }
     return info;
+}
+
+Result<UdpEndpoint, std::errc> UdpLayer::peer(Id id) const {
+    const Socket* s = find(id);
+    if (!s) return unexpected(std::errc::bad_file_descriptor);
+    if (!s->connected) return unexpected(std::errc::not_connected);
+    return s->remote;
+}
+
+// Linux udp_disconnect(): the peer is forgotten; a port the user did not name is released.
+Result<void, std::errc> UdpLayer::disconnect(Id id) {
+    Socket* s = find(id);
+    if (!s) return unexpected(std::errc::bad_file_descriptor);
+    s->connected = false;
+    s->remote = UdpEndpoint{};
+    if (s->bound && !s->port_locked) {
+        auto& v = by_port_[s->local.port];
+        std::erase(v, id);
+        if (v.empty()) by_port_.erase(s->local.port);
+        s->bound = false;
+        s->local = UdpEndpoint{};
+    }
+    return {};
+}
+
+std::size_t UdpLayer::next_size(Id id) const {
+    const Socket* s = find(id);
+    return s && !s->queue.empty() ? s->queue.front().data.size() : 0;
 }
 
 Result<UdpEndpoint, std::errc> UdpLayer::local(Id id) const {

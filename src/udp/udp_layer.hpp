@@ -47,8 +47,13 @@ class UdpLayer : public net::Transport {
     Result<void, std::errc> bind(Id id, UdpEndpoint local);
     Result<void, std::errc> connect(Id id, UdpEndpoint remote);
     Result<std::size_t, std::errc> sendto(Id id, ByteSpan data, const UdpEndpoint* to, Instant now);
-    Result<UdpRecvInfo, std::errc> recvfrom(Id id, MutableByteSpan buf);
+    // peek: MSG_PEEK (the datagram stays queued; a pending error is still reported once).
+    Result<UdpRecvInfo, std::errc> recvfrom(Id id, MutableByteSpan buf, bool peek = false);
     Result<UdpEndpoint, std::errc> local(Id id) const;
+    Result<UdpEndpoint, std::errc> peer(Id id) const;  // ENOTCONN unless connected
+    // connect(AF_UNSPEC): forgets the peer; an address bound only by connect is released too.
+    Result<void, std::errc> disconnect(Id id);
+    std::size_t next_size(Id id) const;  // FIONREAD: the first queued datagram's size, or 0
     std::uint32_t poll(Id id) const;
     void close(Id id);
     bool exists(Id id) const { return sockets_.count(id) != 0; }
@@ -65,6 +70,7 @@ class UdpLayer : public net::Transport {
         Id id = 0;
         UdpEndpoint local;
         bool bound = false;
+        bool port_locked = false;  // bound to a port the user named (Linux SOCK_BINDPORT_LOCK)
         bool connected = false;
         UdpEndpoint remote;
         std::deque<Datagram> queue;

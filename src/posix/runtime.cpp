@@ -429,6 +429,9 @@ struct Runtime::Impl {
         return false;
     }
 
+    ssize_t recv(int fd, void* buf, size_t len, int flags, sockaddr* from, socklen_t* fromlen,
+                 int* msg_flags);
+
     void raise_sigpipe(int flags) {
         if (!(flags & MSG_NOSIGNAL)) ::pthread_kill(::pthread_self(), SIGPIPE);
     }
@@ -793,30 +796,33 @@ ssize_t Runtime::recv(int fd, void* buf, size_t len, int flags) {
     return recvfrom(fd, buf, len, flags, nullptr, nullptr);
 }
 
-ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* from,
-                          socklen_t* fromlen) {
-    std::unique_lock lk(impl_->mu);
-    auto s = impl_->find(fd);
-    if (!s) return fail(impl_->bad_fd(fd));
-    if (len > 0 && !buf) return fail(EFAULT);
+// recvfrom/recvmsg: msg_flags, when given, gets MSG_TRUNC for a datagram cut short.
+ssize_t Runtime::Impl::recv(int fd, void* buf, size_t len, int flags, sockaddr* from,
+                            socklen_t* fromlen, int* msg_flags) {
+    std::unique_lock lk(mu);
+    auto s = find(fd);
+    if (!s) return fail(bad_fd(fd));
+    // MSG_TRUNC on TCP discards what it reads (no buffer needed).
+    const bool discard = s->stream && (flags & MSG_TRUNC);
+    if (len > 0 && !buf && !discard) return fail(EFAULT);
     if (flags & MSG_ERRQUEUE) return fail(EAGAIN);  // nothing is ever queued there
     const bool dontwait = s->nonblock || (flags & MSG_DONTWAIT);
-    const auto until = Impl::deadline_of(s->rcvtimeo);
+    const auto until = deadline_of(s->rcvtimeo);
     auto* out = static_cast<std::byte*>(buf);
     if (s->kind == Sock::Kind::kUdp) {
         for (;;) {
-            impl_->sync();
-            auto r = impl_->stack.udp_recvfrom(s->sid, MutableByteSpan{out, len},
-                                               (flags & MSG_PEEK) != 0);
+            sync();
+            auto r = stack.udp_recvfrom(s->sid, MutableByteSpan{out, len}, (flags & MSG_PEEK) != 0);
             if (r) {
                 if (from) write_addr(r->from, from, fromlen);
-                impl_->done(s.get());
+                if (msg_flags && r->size < r->full_size) *msg_flags |= MSG_TRUNC;
+                done(s.get());
                 return static_cast<ssize_t>((flags & MSG_TRUNC) ? r->full_size : r->size);
             }
             if (r.error() != std::errc::resource_unavailable_try_again)
                 return fail(err_of(r.error()));
             if (s->shut_rd) return 0;
-            if (dontwait || !impl_->wait(lk, until)) return fail(EAGAIN);
+            if (dontwait || !wait(lk, until)) return fail(EAGAIN);
             if (s->closed) return fail(EBADF);
         }
     }
@@ -826,28 +832,47 @@ ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* fr
     if (flags & MSG_OOB) return fail(EINVAL);
     if (s->kind != Sock::Kind::kConnection) return s->shut_rd ? 0 : fail(ENOTCONN);
     const bool peek = flags & MSG_PEEK;
+    // TCP has no source address to give: Linux sets the length to 0.
+    if (from && fromlen) {
+        if (static_cast<int>(*fromlen) < 0) return fail(EINVAL);
+    }
+    std::vector<std::byte> scratch;
+    if (discard) scratch.resize(std::min<std::size_t>(len, 65536));
     std::size_t got = 0;
     for (;;) {
         if (s->closed) return fail(EBADF);
-        impl_->sync();
-        auto r = impl_->stack.tcp_recv(s->sid, MutableByteSpan{out + got, len - got}, peek);
+        sync();
+        MutableByteSpan into{out + got, len - got};
+        if (discard) into = MutableByteSpan{scratch.data(), std::min(scratch.size(), len - got)};
+        auto r = stack.tcp_recv(s->sid, into, peek);
         if (r) {
             got += *r;
-            impl_->done(s.get());
-            // MSG_WAITALL keeps waiting for the rest unless the stream ended.
-            if (*r == 0 || got == len || !(flags & MSG_WAITALL) || peek || len == 0)
+            done(s.get());
+            // MSG_WAITALL (and a discard larger than the scratch) keeps going for the rest
+            // unless the stream ended.
+            const bool more = (flags & MSG_WAITALL) || (discard && *r == into.size());
+            if (*r == 0 || got == len || !more || peek || len == 0) {
+                if (from && fromlen) *fromlen = 0;
+                return static_cast<ssize_t>(got);
+            }
+            if (discard && !(flags & MSG_WAITALL) && !(stack.tcp_poll(s->sid) & events::kReadable))
                 return static_cast<ssize_t>(got);
             continue;
         }
         if (r.error() != std::errc::resource_unavailable_try_again) {
             if (got) return static_cast<ssize_t>(got);
-            impl_->done(s.get());
+            done(s.get());
             return fail(err_of(r.error()));
         }
         if (s->connecting && dontwait && got == 0) return fail(EAGAIN);
         if (dontwait) return got ? static_cast<ssize_t>(got) : fail(EAGAIN);
-        if (!impl_->wait(lk, until)) return got ? static_cast<ssize_t>(got) : fail(EAGAIN);
+        if (!wait(lk, until)) return got ? static_cast<ssize_t>(got) : fail(EAGAIN);
     }
+}
+
+ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* from,
+                          socklen_t* fromlen) {
+    return impl_->recv(fd, buf, len, flags, from, fromlen, nullptr);
 }
 
 ssize_t Runtime::recvmsg(int fd, msghdr* msg, int flags) {
@@ -860,13 +885,13 @@ ssize_t Runtime::recvmsg(int fd, msghdr* msg, int flags) {
     }
     msg->msg_flags = 0;
     msg->msg_controllen = 0;
+    auto* name = static_cast<sockaddr*>(msg->msg_name);
+    socklen_t* namelen = msg->msg_name ? &msg->msg_namelen : nullptr;
     if (msg->msg_iovlen == 1)
-        return recvfrom(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
-                        static_cast<sockaddr*>(msg->msg_name),
-                        msg->msg_name ? &msg->msg_namelen : nullptr);
+        return impl_->recv(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags, name,
+                           namelen, &msg->msg_flags);
     std::vector<std::byte> tmp(total);
-    ssize_t n = recvfrom(fd, tmp.data(), total, flags, static_cast<sockaddr*>(msg->msg_name),
-                         msg->msg_name ? &msg->msg_namelen : nullptr);
+    ssize_t n = impl_->recv(fd, tmp.data(), total, flags, name, namelen, &msg->msg_flags);
     if (n <= 0) return n;
     std::size_t off = 0;
     for (std::size_t i = 0; i < msg->msg_iovlen && off < static_cast<std::size_t>(n); ++i) {

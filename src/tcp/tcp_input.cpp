@@ -302,7 +302,12 @@ void TcpLayer::on_segment(Connection& c, SegmentIn& in, Instant now) {
                 finish(c, now);
                 return;
             default:
-                reset_connection(c, std::errc::connection_reset, now);
+                // The error the application sees, as Linux's tcp_reset() picks it: after the
+                // peer's FIN (CLOSE-WAIT) writing is what fails, so EPIPE; else ECONNRESET.
+                reset_connection(c,
+                                 c.state == State::kCloseWait ? std::errc::broken_pipe
+                                                              : std::errc::connection_reset,
+                                 now);
                 return;
         }
     }

@@ -891,6 +891,218 @@ void udp_basics(Record& R, Side c, Side s, std::uint16_t port, int) {
     s.api.close(su);
 }
 
+// Flags and shapes of data calls on a connection.
+void data_paths(Record& R, Side c, Side s, std::uint16_t port, int) {
+    Api& a = c.api;
+    auto [cl, sv] = connected(c, s, port);
+    char buf[64];
+    sockaddr_in from{};
+    from.sin_port = 77;
+    socklen_t flen = sizeof from;
+    s.api.sendto(sv, "0123456789", 10, 0, nullptr, 0);
+    settle(a, cl, POLLIN);
+    R.r("recvfrom with address",
+        a.recvfrom(cl, buf, 2, 0, reinterpret_cast<sockaddr*>(&from), &flen));
+    R.note("fromlen " + std::to_string(flen) + " port untouched " +
+           std::to_string(from.sin_port == 77));
+    R.r("recv PEEK|DONTWAIT", a.recvfrom(cl, buf, 3, MSG_PEEK | MSG_DONTWAIT, nullptr, nullptr));
+    R.r("recv TRUNC (discard 3)", a.recvfrom(cl, nullptr, 3, MSG_TRUNC, nullptr, nullptr));
+    R.r("recv WAITALL 5", a.recvfrom(cl, buf, 5, MSG_WAITALL, nullptr, nullptr));
+    R.note(std::string("got ") + std::string(buf, 5));
+    msghdr m{};
+    iovec v{buf, sizeof buf};
+    m.msg_iov = &v;
+    m.msg_iovlen = 1;
+    m.msg_name = &from;
+    m.msg_namelen = sizeof from;
+    m.msg_flags = 0x7;
+    s.api.sendto(sv, "ab", 2, 0, nullptr, 0);
+    settle(a, cl, POLLIN);
+    R.r("recvmsg", a.recvmsg(cl, &m, 0));
+    R.note("namelen " + std::to_string(m.msg_namelen) + " flags " + hex(m.msg_flags));
+
+    auto other = sin_of(s.ip, port + 9);
+    R.r("sendto with address (TCP)", a.sendto(cl, "xy", 2, 0, sa(other), sizeof other));
+    R.r("sendto with short address (TCP)", a.sendto(cl, "xy", 2, 0, sa(other), 4));
+    R.r("sendto address len 200 (TCP)", a.sendto(cl, "xy", 2, 0, sa(other), 200));
+    settle(s.api, sv, POLLIN);
+    R.r("server reads 4", s.api.recvfrom(sv, buf, 4, MSG_WAITALL, nullptr, nullptr));
+
+    int v1 = -1;
+    socklen_t len = sizeof v1;
+    R.r("SO_ERROR connected", a.getsockopt(cl, SOL_SOCKET, SO_ERROR, &v1, &len));
+    R.note("value " + std::to_string(v1));
+    tcp_info ti{};
+    len = sizeof ti;
+    R.r("TCP_INFO connected", a.getsockopt(cl, IPPROTO_TCP, TCP_INFO, &ti, &len));
+    R.note(
+        "state " + std::to_string(ti.tcpi_state) + " options " +
+        std::to_string(ti.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE)));
+    sockaddr_in me{};
+    len = sizeof me;
+    R.r("getsockname connected", a.getsockname(cl, reinterpret_cast<sockaddr*>(&me), &len));
+    R.note("addr is ours " + std::to_string(me.sin_addr.s_addr == c.ip) + " port set " +
+           std::to_string(me.sin_port != 0));
+    len = sizeof me;
+    R.r("getpeername connected", a.getpeername(cl, reinterpret_cast<sockaddr*>(&me), &len));
+    R.note("peer port " + std::to_string(ntohs(me.sin_port) == port));
+
+    // SHUT_RD: reads end at once.
+    R.r("shutdown(RD)", a.shutdown(cl, SHUT_RD));
+    R.r("recv after SHUT_RD", a.recvfrom(cl, buf, sizeof buf, 0, nullptr, nullptr));
+    R.note("after SHUT_RD " +
+           hex(static_cast<unsigned short>(settle(a, cl, POLLIN, POLLIN | POLLOUT | POLLRDHUP))));
+    R.r("send after SHUT_RD", a.sendto(cl, "z", 1, 0, nullptr, 0));
+    a.close(cl);
+    s.api.close(sv);
+
+    // The peer closes cleanly: EOF, one more write is taken (and answered with RST), then
+    // ECONNRESET, then EPIPE.
+    auto [c2, s2] = connected(c, s, port);
+    R.r("peer close", s.api.close(s2));
+    settle(a, c2, POLLRDHUP);
+    R.r("recv EOF", a.recvfrom(c2, buf, sizeof buf, 0, nullptr, nullptr));
+    R.r("write to closed peer", a.sendto(c2, "x", 1, MSG_NOSIGNAL, nullptr, 0));
+    R.note("after RST " +
+           hex(static_cast<unsigned short>(settle(a, c2, POLLERR, POLLIN | POLLOUT | POLLRDHUP))));
+    R.r("write again", a.sendto(c2, "x", 1, MSG_NOSIGNAL, nullptr, 0));
+    R.r("write again", a.sendto(c2, "x", 1, MSG_NOSIGNAL, nullptr, 0));
+    R.r("recv", a.recvfrom(c2, buf, sizeof buf, 0, nullptr, nullptr));
+    a.close(c2);
+}
+
+// Blocking calls and their timeouts.
+void timeouts(Record& R, Side c, Side s, std::uint16_t port, int) {
+    Api& a = c.api;
+    auto [cl, sv] = connected(c, s, port);
+    char buf[8];
+    using clk = std::chrono::steady_clock;
+    auto ms_since = [](clk::time_point t) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(clk::now() - t).count();
+    };
+    timeval tv{0, 50000};
+    a.setsockopt(cl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    auto t = clk::now();
+    R.r("recv, 50 ms timeout", a.recvfrom(cl, buf, sizeof buf, 0, nullptr, nullptr));
+    const auto waited = ms_since(t);
+    R.note("waited 50 ms: " + std::to_string(waited >= 45 && waited < 1000));
+    tv = {-1, 0};
+    a.setsockopt(cl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    t = clk::now();
+    R.r("recv, negative timeout", a.recvfrom(cl, buf, sizeof buf, 0, nullptr, nullptr));
+    R.note("at once: " + std::to_string(ms_since(t) < 40));
+    a.close(cl);
+    s.api.close(sv);
+
+    int l = s.api.socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    s.api.setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto srv = sin_of(s.ip, port);
+    s.api.bind(l, sa(srv), sizeof srv);
+    s.api.listen(l, 1);
+    tv = {0, 30000};
+    s.api.setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    t = clk::now();
+    R.fd("accept, 30 ms timeout", s.api.accept4(l, nullptr, nullptr, 0));
+    R.note("waited: " + std::to_string(ms_since(t) >= 25));
+    // Accepted sockets inherit the listener's options (not O_NONBLOCK).
+    s.api.setsockopt(l, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    s.api.setsockopt(l, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int fd = a.socket(AF_INET, SOCK_STREAM, 0);
+    a.connect(fd, sa(srv), sizeof srv);
+    int acc = R.fd("accept4 NONBLOCK", s.api.accept4(l, nullptr, nullptr, SOCK_NONBLOCK));
+    R.r("F_GETFL accepted", s.api.fcntl(acc, F_GETFL, 0));
+    int v = -1;
+    socklen_t len = sizeof v;
+    s.api.getsockopt(acc, SOL_SOCKET, SO_KEEPALIVE, &v, &len);
+    R.note("SO_KEEPALIVE inherited " + std::to_string(v));
+    len = sizeof v;
+    s.api.getsockopt(acc, IPPROTO_TCP, TCP_NODELAY, &v, &len);
+    R.note("TCP_NODELAY inherited " + std::to_string(v));
+    timeval got{};
+    len = sizeof got;
+    s.api.getsockopt(acc, SOL_SOCKET, SO_RCVTIMEO, &got, &len);
+    R.note("SO_RCVTIMEO inherited " + std::to_string(got.tv_usec));
+    len = sizeof v;
+    s.api.getsockopt(l, SOL_SOCKET, SO_ACCEPTCONN, &v, &len);
+    R.note("SO_ACCEPTCONN listener " + std::to_string(v));
+    tcp_info ti{};
+    len = sizeof ti;
+    s.api.getsockopt(l, IPPROTO_TCP, TCP_INFO, &ti, &len);
+    R.note("listener state " + std::to_string(ti.tcpi_state));
+    R.fd("accept, nonblocking, empty",
+         s.api.accept4(l, nullptr, nullptr, 0) >= 0 ? 0 : (errno == EAGAIN ? -1 : -2));
+    a.close(fd);
+    s.api.close(acc);
+    s.api.close(l);
+}
+
+// poll and epoll beyond the error paths.
+void readiness(Record& R, Side c, Side s, std::uint16_t port, int) {
+    Api& a = c.api;
+    pollfd none[2] = {{-1, POLLIN, 5}, {-7, POLLOUT, 5}};
+    R.r("poll negative fds", a.poll(none, 2, 0));
+    R.note("revents " + std::to_string(none[0].revents) + " " + std::to_string(none[1].revents));
+    R.r("poll nothing", a.poll(nullptr, 0, 0));
+    int gone = a.socket(AF_INET, SOCK_STREAM, 0);
+    a.close(gone);
+    pollfd closed{gone, POLLIN, 0};
+    R.r("poll closed fd", a.poll(&closed, 1, 0));
+    R.note("revents " + hex(static_cast<unsigned short>(closed.revents)));
+    int fresh = a.socket(AF_INET, SOCK_STREAM, 0);
+    pollfd p0{fresh, 0, 0};
+    R.r("poll fresh, no events asked", a.poll(&p0, 1, 0));
+    R.note("revents " + hex(static_cast<unsigned short>(p0.revents)));
+
+    int ep = a.epoll_create1(0);
+    epoll_event ev{};
+    ev.events = 0;
+    a.epoll_ctl(ep, EPOLL_CTL_ADD, fresh, &ev);
+    epoll_event out[4];
+    int n = static_cast<int>(R.r("epoll fresh, no events asked", a.epoll_wait(ep, out, 4, 0)));
+    if (n > 0) R.note("events " + hex(out[0].events));
+    a.epoll_ctl(ep, EPOLL_CTL_DEL, fresh, nullptr);
+    a.close(fresh);
+
+    auto [cl, sv] = connected(c, s, port);
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    ev.data.u64 = 42;
+    a.epoll_ctl(ep, EPOLL_CTL_ADD, cl, &ev);
+    s.api.sendto(sv, "a", 1, 0, nullptr, 0);
+    n = static_cast<int>(R.r("ONESHOT wait", a.epoll_wait(ep, out, 4, 2000)));
+    if (n > 0) R.note("data " + std::to_string(out[0].data.u64));
+    R.r("ONESHOT wait again", a.epoll_wait(ep, out, 4, 0));
+    R.r("ONESHOT DEL+ADD? no: MOD", a.epoll_ctl(ep, EPOLL_CTL_MOD, cl, &ev));
+    R.r("ONESHOT re-armed", a.epoll_wait(ep, out, 4, 0));
+    ev.events = EPOLLOUT | EPOLLET;
+    a.epoll_ctl(ep, EPOLL_CTL_MOD, cl, &ev);
+    n = static_cast<int>(R.r("ET OUT", a.epoll_wait(ep, out, 4, 0)));
+    if (n > 0) R.note("events " + hex(out[0].events));
+    R.r("ET OUT again", a.epoll_wait(ep, out, 4, 0));
+    ev.events = EPOLLIN;
+    a.epoll_ctl(ep, EPOLL_CTL_MOD, cl, &ev);
+    R.r("LT IN", a.epoll_wait(ep, out, 4, 0));
+    R.r("LT IN again", a.epoll_wait(ep, out, 4, 0));
+    char b;
+    a.recvfrom(cl, &b, 1, 0, nullptr, nullptr);
+    R.r("LT IN after read", a.epoll_wait(ep, out, 4, 0));
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    a.epoll_ctl(ep, EPOLL_CTL_MOD, cl, &ev);
+    s.api.shutdown(sv, SHUT_WR);
+    n = static_cast<int>(R.r("RDHUP", a.epoll_wait(ep, out, 4, 2000)));
+    if (n > 0) R.note("events " + hex(out[0].events));
+    // The same socket in two epoll sets.
+    int ep2 = a.epoll_create1(0);
+    ev.events = EPOLLIN;
+    R.r("second set ADD", a.epoll_ctl(ep2, EPOLL_CTL_ADD, cl, &ev));
+    R.r("second set wait", a.epoll_wait(ep2, out, 4, 0));
+    a.close(cl);
+    R.r("wait after close", a.epoll_wait(ep, out, 4, 0));
+    a.close(ep2);
+    a.close(ep);
+    s.api.close(sv);
+}
+
 int sysctl_int(const char* path, int fallback) {
     FILE* f = std::fopen(path, "r");
     if (!f) return fallback;
@@ -917,6 +1129,9 @@ const Named kScenarios[] = {
     {"connection_life", connection_life},
     {"reset_by_peer", reset_by_peer},
     {"udp_basics", udp_basics},
+    {"data_paths", data_paths},
+    {"timeouts", timeouts},
+    {"readiness", readiness},
 };
 
 class VersusKernel : public ::testing::TestWithParam<Named> {

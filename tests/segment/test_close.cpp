@@ -173,6 +173,25 @@ TEST_F(Close, ExactRstResetsConnection) {
     EXPECT_EQ(stack->counters().tcp.estab_resets, 1u);
 }
 
+TEST_F(Close, RstInCloseWaitIsEpipe) {
+    // Linux tcp_reset(): in CLOSE-WAIT the error is EPIPE (then EOF, then EPIPE again).
+    inject(F | A, 5001, iss + 1, 65535);
+    Seg ack = one();
+    EXPECT_EQ(ack.ack, 5002u);
+    ASSERT_EQ(state(), State::kCloseWait);
+    inject(R, 5002, 0, 0);
+    nothing();
+    EXPECT_TRUE(stack->tcp_poll(c) & events::kError);
+    auto s = stack->tcp_send(c, bytes("x"));
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error(), std::errc::broken_pipe);
+    EXPECT_FALSE(stack->tcp_poll(c) & events::kError);  // reported once
+    std::vector<std::byte> buf(10);
+    auto r = stack->tcp_recv(c, buf);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(*r, 0u);
+}
+
 TEST_F(Close, InWindowRstGetsChallengeAck) {
     // RFC 5961 3.2: in the window but not exactly RCV.NXT: challenge ACK, no reset.
     inject(R, 5100, 0, 0);

@@ -105,7 +105,8 @@ struct Sock {
     // shutdown() as asked, kept like Linux's sk_shutdown for poll (also on sockets where
     // shutdown() answered ENOTCONN, as Linux records it there too).
     bool shut_rd = false, shut_wr = false;
-    int fl_extra = 0;  // F_SETFL flags kept besides O_NONBLOCK (O_APPEND, O_NOATIME)
+    int fl_extra = 0;       // F_SETFL flags kept besides O_NONBLOCK (O_APPEND, O_NOATIME)
+    bool recv_inq = false;  // TCP_INQ: recvmsg adds a TCP_CM_INQ control message
     // Options, kept here so they apply when the stack socket is made (listen, connect, accept).
     bool reuse_address = false;
     bool zerocopy = false;  // SO_ZEROCOPY: accepted; MSG_ZEROCOPY sends copy (see README)
@@ -430,7 +431,27 @@ struct Runtime::Impl {
     }
 
     ssize_t recv(int fd, void* buf, size_t len, int flags, sockaddr* from, socklen_t* fromlen,
-                 int* msg_flags);
+                 msghdr* msg = nullptr, std::size_t control_space = 0);
+
+    // TCP_INQ's control message (Linux tcp_inq_hint(): the bytes between what was read and
+    // RCV.NXT, so a received FIN counts one). MSG_CTRUNC where it does not fit.
+    void put_inq(const Sock& s, msghdr& msg, std::size_t space) {
+        int inq = 0;
+        if (auto i = stack.tcp_info(s.sid)) inq = static_cast<int>(i->unread);
+        if (stack.tcp_poll(s.sid) & events::kReadHangup) ++inq;
+        if (!msg.msg_control || space < CMSG_LEN(sizeof inq)) {
+            msg.msg_flags |= MSG_CTRUNC;
+            return;
+        }
+        cmsghdr h{};
+        h.cmsg_len = CMSG_LEN(sizeof inq);
+        h.cmsg_level = IPPROTO_TCP;  // SOL_TCP
+        h.cmsg_type = TCP_CM_INQ;
+        auto* p = static_cast<unsigned char*>(msg.msg_control);
+        std::memcpy(p, &h, sizeof h);
+        std::memcpy(p + CMSG_LEN(0), &inq, sizeof inq);
+        msg.msg_controllen = std::min<std::size_t>(space, CMSG_SPACE(sizeof inq));
+    }
 
     void raise_sigpipe(int flags) {
         if (!(flags & MSG_NOSIGNAL)) ::pthread_kill(::pthread_self(), SIGPIPE);
@@ -685,6 +706,7 @@ int Runtime::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
             c->rcvtimeo = s->rcvtimeo;
             c->sndtimeo = s->sndtimeo;
             c->syn_count = s->syn_count;
+            c->recv_inq = s->recv_inq;
             c->reuse_address = s->reuse_address;
             impl_->attach(*c, *r);
             impl_->apply_options(*c);
@@ -796,9 +818,10 @@ ssize_t Runtime::recv(int fd, void* buf, size_t len, int flags) {
     return recvfrom(fd, buf, len, flags, nullptr, nullptr);
 }
 
-// recvfrom/recvmsg: msg_flags, when given, gets MSG_TRUNC for a datagram cut short.
+// recvfrom/recvmsg. With msg (recvmsg): msg_flags gets MSG_TRUNC for a datagram cut short, and
+// TCP_INQ's control message goes into msg_control's control_space bytes.
 ssize_t Runtime::Impl::recv(int fd, void* buf, size_t len, int flags, sockaddr* from,
-                            socklen_t* fromlen, int* msg_flags) {
+                            socklen_t* fromlen, msghdr* msg, std::size_t control_space) {
     std::unique_lock lk(mu);
     auto s = find(fd);
     if (!s) return fail(bad_fd(fd));
@@ -815,7 +838,7 @@ ssize_t Runtime::Impl::recv(int fd, void* buf, size_t len, int flags, sockaddr* 
             auto r = stack.udp_recvfrom(s->sid, MutableByteSpan{out, len}, (flags & MSG_PEEK) != 0);
             if (r) {
                 if (from) write_addr(r->from, from, fromlen);
-                if (msg_flags && r->size < r->full_size) *msg_flags |= MSG_TRUNC;
+                if (msg && r->size < r->full_size) msg->msg_flags |= MSG_TRUNC;
                 done(s.get());
                 return static_cast<ssize_t>((flags & MSG_TRUNC) ? r->full_size : r->size);
             }
@@ -853,6 +876,7 @@ ssize_t Runtime::Impl::recv(int fd, void* buf, size_t len, int flags, sockaddr* 
             const bool more = (flags & MSG_WAITALL) || (discard && *r == into.size());
             if (*r == 0 || got == len || !more || peek || len == 0) {
                 if (from && fromlen) *fromlen = 0;
+                if (msg && s->recv_inq) put_inq(*s, *msg, control_space);
                 return static_cast<ssize_t>(got);
             }
             if (discard && !(flags & MSG_WAITALL) && !(stack.tcp_poll(s->sid) & events::kReadable))
@@ -872,7 +896,7 @@ ssize_t Runtime::Impl::recv(int fd, void* buf, size_t len, int flags, sockaddr* 
 
 ssize_t Runtime::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* from,
                           socklen_t* fromlen) {
-    return impl_->recv(fd, buf, len, flags, from, fromlen, nullptr);
+    return impl_->recv(fd, buf, len, flags, from, fromlen);
 }
 
 ssize_t Runtime::recvmsg(int fd, msghdr* msg, int flags) {
@@ -883,16 +907,25 @@ ssize_t Runtime::recvmsg(int fd, msghdr* msg, int flags) {
         if (!msg->msg_iov) return fail(EFAULT);
         total += msg->msg_iov[i].iov_len;
     }
+    // On failure Linux writes nothing back (msg_flags, msg_controllen stay as given).
+    const std::size_t control_space = msg->msg_controllen;
+    const int given_flags = msg->msg_flags;
     msg->msg_flags = 0;
     msg->msg_controllen = 0;
     auto* name = static_cast<sockaddr*>(msg->msg_name);
     socklen_t* namelen = msg->msg_name ? &msg->msg_namelen : nullptr;
-    if (msg->msg_iovlen == 1)
-        return impl_->recv(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags, name,
-                           namelen, &msg->msg_flags);
-    std::vector<std::byte> tmp(total);
-    ssize_t n = impl_->recv(fd, tmp.data(), total, flags, name, namelen, &msg->msg_flags);
-    if (n <= 0) return n;
+    const bool one = msg->msg_iovlen == 1;
+    std::vector<std::byte> tmp(one ? 0 : total);
+    ssize_t n = one ? impl_->recv(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
+                                  name, namelen, msg, control_space)
+                    : impl_->recv(fd, tmp.data(), total, flags, name, namelen, msg, control_space);
+    if (n < 0) {
+        const int e = errno;
+        msg->msg_flags = given_flags;
+        msg->msg_controllen = control_space;
+        errno = e;
+    }
+    if (n <= 0 || one) return n;
     std::size_t off = 0;
     for (std::size_t i = 0; i < msg->msg_iovlen && off < static_cast<std::size_t>(n); ++i) {
         const std::size_t k = std::min(msg->msg_iov[i].iov_len, static_cast<std::size_t>(n) - off);
@@ -1218,6 +1251,8 @@ int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len
                 return put_int(static_cast<int>(s->user_timeout));
             case TCP_NOTSENT_LOWAT:
                 return put_int(static_cast<int>(s->notsent_lowat));
+            case TCP_INQ:
+                return put_int(s->recv_inq);
             case TCP_KEEPIDLE:
                 return put_int(s->keep_idle);
             case TCP_KEEPINTVL:
@@ -1440,6 +1475,11 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
                 s->notsent_lowat = static_cast<unsigned>(v);
                 impl_->apply_limits(*s);
                 return done();
+            case TCP_INQ:
+                if (int e = get_int(value, len, v)) return fail(e);
+                if (v < 0 || v > 1) return fail(EINVAL);  // Linux: 0 or 1
+                s->recv_inq = v != 0;
+                return 0;
             default:
                 // TCP_CONGESTION, TCP_FASTOPEN*, TCP_QUICKACK and the rest are not implemented:
                 // say so rather than pretend.

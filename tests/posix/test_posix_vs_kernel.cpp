@@ -947,6 +947,46 @@ void data_paths(Record& R, Side c, Side s, std::uint16_t port, int) {
     R.r("getpeername connected", a.getpeername(cl, reinterpret_cast<sockaddr*>(&me), &len));
     R.note("peer port " + std::to_string(ntohs(me.sin_port) == port));
 
+    // TCP_INQ: recvmsg tells what is left to read (a received FIN counts one).
+    int on = 1;
+    R.r("set TCP_INQ", a.setsockopt(cl, IPPROTO_TCP, TCP_INQ, &on, sizeof on));
+    R.r("set TCP_INQ 2", a.setsockopt(cl, IPPROTO_TCP, TCP_INQ, &(on = 2), sizeof on));
+    on = -1;
+    len = sizeof on;
+    R.r("get TCP_INQ", a.getsockopt(cl, IPPROTO_TCP, TCP_INQ, &on, &len));
+    R.note("value " + std::to_string(on));
+    auto inq_recv = [&](const char* what, std::size_t n, std::size_t control) {
+        alignas(cmsghdr) unsigned char cbuf[64] = {};
+        msghdr mm{};
+        iovec vv{buf, n};
+        mm.msg_iov = &vv;
+        mm.msg_iovlen = 1;
+        mm.msg_control = control ? cbuf : nullptr;
+        mm.msg_controllen = control;
+        R.r(what, a.recvmsg(cl, &mm, MSG_DONTWAIT));
+        std::string line = std::string("controllen ") + std::to_string(mm.msg_controllen) +
+                           " flags " + hex(mm.msg_flags);
+        if (cmsghdr* h = mm.msg_controllen ? CMSG_FIRSTHDR(&mm) : nullptr) {
+            int inq;
+            std::memcpy(&inq, CMSG_DATA(h), sizeof inq);
+            line += " level " + std::to_string(h->cmsg_level) + " type " +
+                    std::to_string(h->cmsg_type) + " inq " + std::to_string(inq);
+        }
+        R.note(line);
+    };
+    s.api.sendto(sv, "0123456789", 10, 0, nullptr, 0);
+    settle(a, cl, POLLIN);
+    inq_recv("recvmsg INQ 4", 4, 64);
+    inq_recv("recvmsg INQ, no control room", 2, 0);
+    inq_recv("recvmsg INQ rest", 10, 64);
+    inq_recv("recvmsg INQ, nothing", 10, 64);
+    s.api.sendto(sv, "ab", 2, 0, nullptr, 0);
+    s.api.shutdown(sv, SHUT_WR);
+    settle(a, cl, POLLRDHUP);
+    inq_recv("recvmsg INQ 1 before FIN", 1, 64);
+    inq_recv("recvmsg INQ last before FIN", 1, 64);
+    inq_recv("recvmsg INQ at EOF", 10, 64);
+
     // SHUT_RD: reads end at once.
     R.r("shutdown(RD)", a.shutdown(cl, SHUT_RD));
     R.r("recv after SHUT_RD", a.recvfrom(cl, buf, sizeof buf, 0, nullptr, nullptr));

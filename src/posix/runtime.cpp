@@ -22,6 +22,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "runtime/clock.hpp"
@@ -97,10 +98,12 @@ struct Sock {
     enum class Kind { kFresh, kListener, kConnection, kUdp } kind = Kind::kFresh;
     SocketId sid = 0;
     std::optional<Endpoint> bound;
-    bool connecting = false;    // connect() called, not yet reported complete to connect()
-    bool connected = false;     // SS_CONNECTED: connect() reported success, or accepted
-    std::errc pending_error{};  // an error to report before the stack has a socket
-    bool port_locked = false;   // bind() named the port (Linux SOCK_BINDPORT_LOCK)
+    bool connecting = false;  // connect() called, not yet reported complete to connect()
+    bool connected = false;   // SS_CONNECTED: connect() reported success, or accepted
+    // An error to report while the stack has no connection for the socket (a connect in
+    // progress abandoned by shutdown: ECONNRESET, as Linux's tcp_disconnect sets sk_err).
+    std::errc pending_error{};
+    bool port_locked = false;  // bind() named the port (Linux SOCK_BINDPORT_LOCK)
     bool udp_connected = false;
     // shutdown() as asked, kept like Linux's sk_shutdown for poll (also on sockets where
     // shutdown() answered ENOTCONN, as Linux records it there too).
@@ -246,6 +249,7 @@ struct Runtime::Impl {
                 // hung up; a UDP one (datagram_poll) writable. Plus what shutdown() recorded.
                 std::uint32_t r = EPOLLOUT | EPOLLWRNORM;
                 if (s.stream || (s.shut_rd && s.shut_wr)) r |= EPOLLHUP;
+                if (s.pending_error != std::errc{}) r |= EPOLLERR;
                 if (s.shut_rd) r |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
                 return r;
             }
@@ -399,7 +403,10 @@ struct Runtime::Impl {
                 stack.tcp_close(s.sid);
                 break;
             case Sock::Kind::kConnection:
-                // tcp_disconnect(): a reset where the peer knows of the connection.
+                // tcp_disconnect(): a reset where the peer knows of the connection; a connect
+                // still in SYN-SENT ends with ECONNRESET for whoever waits on it.
+                if (auto i = stack.tcp_info(s.sid); i && i->state == tcp::State::kSynSent)
+                    s.pending_error = std::errc::connection_reset;
                 stack.tcp_abort(s.sid);
                 break;
         }
@@ -776,6 +783,10 @@ int Runtime::connect(int fd, const sockaddr* addr, socklen_t len) {
     const auto until = Impl::deadline_of(s->sndtimeo);
     for (;;) {
         if (s->closed) return fail(EBADF);
+        if (s->kind != Sock::Kind::kConnection) {  // abandoned by another thread's shutdown
+            const std::errc e = std::exchange(s->pending_error, std::errc{});
+            return fail(e != std::errc{} ? err_of(e) : ECONNABORTED);
+        }
         impl_->sync();
         auto info = impl_->stack.tcp_info(s->sid);
         const auto ev = impl_->stack.tcp_poll(s->sid);
@@ -853,7 +864,11 @@ ssize_t Runtime::Impl::recv(int fd, void* buf, size_t len, int flags, sockaddr* 
     // Urgent data is never kept (URG is not implemented), so there is none to read: Linux's
     // answer then is EINVAL.
     if (flags & MSG_OOB) return fail(EINVAL);
-    if (s->kind != Sock::Kind::kConnection) return s->shut_rd ? 0 : fail(ENOTCONN);
+    if (s->kind != Sock::Kind::kConnection) {
+        if (s->pending_error != std::errc{})
+            return fail(err_of(std::exchange(s->pending_error, std::errc{})));
+        return s->shut_rd ? 0 : fail(ENOTCONN);
+    }
     const bool peek = flags & MSG_PEEK;
     // TCP has no source address to give: Linux sets the length to 0.
     if (from && fromlen) {
@@ -980,6 +995,8 @@ ssize_t Runtime::sendto(int fd, const void* buf, size_t len, int flags, const so
         return static_cast<ssize_t>(*r);
     }
     if (s->kind != Sock::Kind::kConnection) {
+        if (s->pending_error != std::errc{})
+            return fail(err_of(std::exchange(s->pending_error, std::errc{})));
         impl_->raise_sigpipe(flags);
         return fail(EPIPE);
     }

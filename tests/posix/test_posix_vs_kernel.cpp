@@ -1143,6 +1143,58 @@ void readiness(Record& R, Side c, Side s, std::uint16_t port, int) {
     s.api.close(sv);
 }
 
+// A connect that stays in SYN-SENT (the listener's accept queue is full, so its SYNs are dropped)
+// and what each call says meanwhile; shutdown abandons it.
+void connect_in_progress(Record& R, Side c, Side s, std::uint16_t port, int) {
+    Api& a = c.api;
+    int l = s.api.socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    s.api.setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto srv = sin_of(s.ip, port);
+    s.api.bind(l, sa(srv), sizeof srv);
+    R.r("listen backlog 0", s.api.listen(l, 0));
+    int first = a.socket(AF_INET, SOCK_STREAM, 0);
+    R.r("first connect", a.connect(first, sa(srv), sizeof srv));
+    pollfd lp{l, POLLIN, 0};
+    s.api.poll(&lp, 1, 2000);
+    int fd = a.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    R.r("connect, queue full", a.connect(fd, sa(srv), sizeof srv));
+    pollfd p{fd, POLLOUT, 0};
+    R.r("poll for 100 ms", a.poll(&p, 1, 100));
+    p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
+    a.poll(&p, 1, 0);
+    R.note("SYN-SENT revents " + hex(static_cast<unsigned short>(p.revents)));
+    R.r("connect again", a.connect(fd, sa(srv), sizeof srv));
+    char buf[4];
+    R.r("recv", a.recvfrom(fd, buf, sizeof buf, 0, nullptr, nullptr));
+    R.r("send", a.sendto(fd, "x", 1, MSG_NOSIGNAL, nullptr, 0));
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    R.r("getpeername", a.getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len));
+    int v = -1;
+    len = sizeof v;
+    R.r("SIOCOUTQ", a.ioctl(fd, SIOCOUTQ, &v));
+    R.note("value " + std::to_string(v));
+    tcp_info ti{};
+    len = sizeof ti;
+    a.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+    R.note("state " + std::to_string(ti.tcpi_state));
+    R.r("shutdown(WR) in SYN-SENT", a.shutdown(fd, SHUT_WR));
+    p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
+    a.poll(&p, 1, 0);
+    R.note("after revents " + hex(static_cast<unsigned short>(p.revents)));
+    len = sizeof v;
+    R.r("SO_ERROR", a.getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &len));
+    R.note("value " + std::to_string(v));
+    len = sizeof ti;
+    a.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+    R.note("state " + std::to_string(ti.tcpi_state));
+    R.r("connect after shutdown", a.connect(fd, sa(srv), sizeof srv));
+    a.close(fd);
+    a.close(first);
+    s.api.close(l);
+}
+
 int sysctl_int(const char* path, int fallback) {
     FILE* f = std::fopen(path, "r");
     if (!f) return fallback;
@@ -1172,6 +1224,7 @@ const Named kScenarios[] = {
     {"data_paths", data_paths},
     {"timeouts", timeouts},
     {"readiness", readiness},
+    {"connect_in_progress", connect_in_progress},
 };
 
 class VersusKernel : public ::testing::TestWithParam<Named> {

@@ -220,6 +220,8 @@ struct Runtime::Impl {
     }
 
     // What the stack thread does after a poll, and every call after acting. Lock held.
+    // Waiters are woken only when there is news: two waiting threads must not wake each other
+    // (each one's look at the stack would otherwise wake the other, a spin).
     void after_poll() {
         events.clear();
         stack.take_events(events);
@@ -230,14 +232,15 @@ struct Runtime::Impl {
             ++it->second->version;
             refresh_efd(*it->second);
         }
-        cv.notify_all();
+        if (!events.empty()) cv.notify_all();
     }
 
-    // Ends a call that acted on the stack: readiness updated, waiters woken, the thread's
-    // deadline re-armed.
+    // Ends a call that acted on the stack: readiness updated, waiters woken (whatever the stack
+    // reports: a close or a shutdown concerns them too), the thread's deadline re-armed.
     void done(Sock* acted_on = nullptr) {
         after_poll();
         if (acted_on) refresh_efd(*acted_on);
+        cv.notify_all();
         wake();
     }
 

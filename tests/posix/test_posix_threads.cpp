@@ -7,6 +7,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <thread>
 
@@ -196,6 +198,50 @@ TEST_F(PosixThreads, LingerCloseWaitsForTheFinsAck) {
     char buf[8];
     EXPECT_EQ(b_->recv(s, buf, sizeof buf, 0), 3);
     EXPECT_EQ(b_->recv(s, buf, sizeof buf, 0), 0);
+    b_->close(s);
+}
+
+// Threads blocked in poll, epoll_wait and recv sleep: they must not wake one another (each
+// one's look at the stack used to wake the others, which then looked again: a spin).
+TEST_F(PosixThreads, BlockedThreadsSleep) {
+    auto [c, s] = connected(7500);
+    int u1 = a_->socket(AF_INET, SOCK_DGRAM, 0), u2 = a_->socket(AF_INET, SOCK_DGRAM, 0);
+    int ep = a_->epoll_create1(0);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ASSERT_EQ(a_->epoll_ctl(ep, EPOLL_CTL_ADD, u2, &ev), 0);
+    timeval tv{0, 300000};
+    ASSERT_EQ(a_->setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    auto cpu = [] {
+        timespec ts;
+        ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+    };
+    const auto cpu0 = cpu();
+    const auto wall0 = std::chrono::steady_clock::now();
+    std::thread t1([&] {
+        pollfd p{u1, POLLIN, 0};
+        EXPECT_EQ(a_->poll(&p, 1, 300), 0);
+    });
+    std::thread t2([&] {
+        epoll_event out;
+        EXPECT_EQ(a_->epoll_wait(ep, &out, 1, 300), 0);
+    });
+    std::thread t3([&, c = c] {
+        char b;
+        EXPECT_EQ(a_->recv(c, &b, 1, 0), -1);
+        EXPECT_EQ(errno, EAGAIN);
+    });
+    t1.join();
+    t2.join();
+    t3.join();
+    const auto wall = std::chrono::steady_clock::now() - wall0;
+    const auto used = cpu() - cpu0;
+    EXPECT_GE(wall, std::chrono::milliseconds(290));
+    // Three waiters and two idle stack threads over 0.3 s: a spin would use about that much.
+    EXPECT_LT(used, std::chrono::milliseconds(60));
+    for (int fd : {u1, u2, ep, c})
+        a_->close(fd);
     b_->close(s);
 }
 

@@ -955,7 +955,7 @@ void data_paths(Record& R, Side c, Side s, std::uint16_t port, int) {
     len = sizeof on;
     R.r("get TCP_INQ", a.getsockopt(cl, IPPROTO_TCP, TCP_INQ, &on, &len));
     R.note("value " + std::to_string(on));
-    auto inq_recv = [&](const char* what, std::size_t n, std::size_t control) {
+    auto inq_recv = [&, cl = cl](const char* what, std::size_t n, std::size_t control) {
         alignas(cmsghdr) unsigned char cbuf[64] = {};
         msghdr mm{};
         iovec vv{buf, n};

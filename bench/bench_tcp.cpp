@@ -7,13 +7,16 @@
 //   4. heap bytes per idle established connection (ustack; the kernel's tcp_sock slab object
 //      size from /proc/slabinfo where readable).
 // Every loop is bounded in time and count. Figures are printed with their ratio to the kernel.
+// Usage: bench_tcp [-r RUNS] [bulk|conn|rr|mem|frames|offload]... (see usage()).
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -106,7 +109,17 @@ struct Pair {
 struct BulkResult {
     double gbps = 0;
     double allocations_per_segment = 0;
+    std::uint64_t segments = 0;     // sent by both ends
+    std::uint64_t retransmits = 0;  // segments sent again
+    std::uint64_t queue_drops = 0;  // frames the link's queues refused
+    double cpu_gbps = 0;            // per second of this thread's CPU time (less noisy)
 };
+
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 BulkResult ustack_bulk(bool offload) {
     Pair p(offload);
@@ -115,6 +128,7 @@ BulkResult ustack_bulk(bool offload) {
     std::vector<std::byte> buf(1 << 20, std::byte{0x5a}), in(1 << 20);
     std::uint64_t received = 0;
     const auto t0 = Clock::now();
+    const double cpu0 = thread_cpu_seconds();
     const std::uint64_t allocs0 = g_allocations.load();
     const std::uint64_t segs0 = p.a->counters().tcp.out_segs + p.b->counters().tcp.out_segs;
     while (Clock::now() - t0 < kBudget) {
@@ -129,10 +143,15 @@ BulkResult ustack_bulk(bool offload) {
         p.poll();
     }
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double cpu_secs = thread_cpu_seconds() - cpu0;
     const std::uint64_t allocs = g_allocations.load() - allocs0;
     const std::uint64_t segs = p.a->counters().tcp.out_segs + p.b->counters().tcp.out_segs - segs0;
     return {static_cast<double>(received) * 8 / secs / 1e9,
-            static_cast<double>(allocs) / static_cast<double>(segs ? segs : 1)};
+            static_cast<double>(allocs) / static_cast<double>(segs ? segs : 1),
+            segs,
+            p.a->counters().tcp.retrans_segs + p.b->counters().tcp.retrans_segs,
+            p.da->counters().tx_dropped_queue_full + p.db->counters().tx_dropped_queue_full,
+            static_cast<double>(received) * 8 / cpu_secs / 1e9};
 }
 
 int kernel_listener(std::uint16_t* port) {
@@ -335,38 +354,131 @@ std::string kernel_tcp_sock_size() {
     return "not readable";
 }
 
-}  // namespace
+// Median and range of a few runs.
+struct Spread {
+    double median = 0, lo = 0, hi = 0;
+};
 
-int main() {
-    std::printf(
-        "TCP benchmarks (each figure over ~%lld ms; ratios against the kernel in this run)\n",
-        static_cast<long long>(kBudget.count()));
-    std::string cc;
-    const double kb = kernel_bulk(&cc);
-    const auto ubr = ustack_bulk(false);
-    const auto ubor = ustack_bulk(true);
-    const double ub = ubr.gbps, ubo = ubor.gbps;
+Spread spread(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    const double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return {median, v.front(), v.back()};
+}
+
+void bulk(int runs) {
     std::printf("\nbulk throughput, one connection, MSS 1448 + timestamps\n");
-    std::printf("  kernel loopback (%s, sender and receiver threads)  %8.2f Gbit/s\n", cc.c_str(),
-                kb);
-    std::printf("  ustack in-memory link, one thread, 1500-byte frames %8.2f Gbit/s  ratio %.2f\n",
-                ub, ub / kb);
-    std::printf("  ustack in-memory link, one thread, offload (TSO)    %8.2f Gbit/s  ratio %.2f\n",
-                ubo, ubo / kb);
-    std::printf("  heap allocations per segment sent: %.4f (1500-byte frames), %.4f (offload)\n",
-                ubr.allocations_per_segment, ubor.allocations_per_segment);
+    std::vector<double> kbs, ubs, ubos, rs, ros;
+    BulkResult ubr, ubor;
+    for (int i = 0; i < runs; ++i) {
+        std::string cc;
+        const double kb = kernel_bulk(&cc);
+        ubr = ustack_bulk(false);
+        ubor = ustack_bulk(true);
+        const double ub = ubr.gbps, ubo = ubor.gbps;
+        if (runs > 1) std::printf("run %d\n", i + 1);
+        std::printf("  kernel loopback (%s, sender and receiver threads)  %8.2f Gbit/s\n",
+                    cc.c_str(), kb);
+        std::printf(
+            "  ustack in-memory link, one thread, 1500-byte frames %8.2f Gbit/s  ratio %.2f\n", ub,
+            ub / kb);
+        std::printf(
+            "  ustack in-memory link, one thread, offload (TSO)    %8.2f Gbit/s  ratio %.2f\n", ubo,
+            ubo / kb);
+        std::printf(
+            "  heap allocations per segment sent: %.4f (1500-byte frames), %.4f (offload)\n",
+            ubr.allocations_per_segment, ubor.allocations_per_segment);
+        kbs.push_back(kb);
+        ubs.push_back(ub);
+        ubos.push_back(ubo);
+        rs.push_back(ub / kb);
+        ros.push_back(ubo / kb);
+    }
+    if (runs < 2) return;
+    auto line = [](const char* what, const std::vector<double>& v, const char* unit) {
+        const Spread s = spread(v);
+        std::printf("  %-28s median %6.2f%s  range %.2f-%.2f\n", what, s.median, unit, s.lo, s.hi);
+    };
+    std::printf("over %d runs\n", runs);
+    line("kernel loopback", kbs, " Gbit/s");
+    line("ustack 1500-byte frames", ubs, " Gbit/s");
+    line("ustack offload", ubos, " Gbit/s");
+    line("ratio, 1500-byte frames", rs, "");
+    line("ratio, offload", ros, "");
+}
+
+void conn_rate() {
     const double kc = kernel_conn_rate();
     const double uc = ustack_conn_rate();
     std::printf("\nconnection establish + close\n");
     std::printf("  kernel loopback  %10.0f /s\n", kc);
     std::printf("  ustack           %10.0f /s  ratio %.2f\n", uc, uc / kc);
+}
+
+void request_response() {
     const double kr = kernel_rr();
     const double ur = ustack_rr();
     std::printf("\n1-byte request/response (TCP_NODELAY)\n");
     std::printf("  kernel loopback (two threads)  %10.0f /s\n", kr);
     std::printf("  ustack (one thread, no syscalls) %8.0f /s  ratio %.2f\n", ur, ur / kr);
+}
+
+void memory() {
     std::printf("\nmemory per idle established connection\n");
     std::printf("  ustack heap  %.0f B\n", ustack_bytes_per_idle_connection());
     std::printf("  kernel       %s\n", kernel_tcp_sock_size().c_str());
+}
+
+int usage() {
+    std::fprintf(stderr,
+                 "usage: bench_tcp [-r RUNS] [bulk|conn|rr|mem|frames|offload]...\n"
+                 "  no section: all four; -r repeats bulk and prints median and range;\n"
+                 "  frames, offload: only that ustack bulk run, no kernel (for perf record)\n");
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int runs = 1;
+    std::vector<std::string> sections;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "-r" && i + 1 < argc) {
+            runs = std::max(1, std::atoi(argv[++i]));
+        } else if (a == "bulk" || a == "conn" || a == "rr" || a == "mem" || a == "frames" ||
+                   a == "offload") {
+            sections.push_back(a);
+        } else {
+            return usage();
+        }
+    }
+    if (sections.empty())
+        for (const char* all : {"bulk", "conn", "rr", "mem"})
+            sections.emplace_back(all);
+    std::printf(
+        "TCP benchmarks (each figure over ~%lld ms; ratios against the kernel in this run)\n",
+        static_cast<long long>(kBudget.count()));
+    for (const std::string& s : sections) {
+        if (s == "bulk") {
+            bulk(runs);
+        } else if (s == "conn") {
+            conn_rate();
+        } else if (s == "rr") {
+            request_response();
+        } else if (s == "mem") {
+            memory();
+        } else {
+            const auto r = ustack_bulk(s == "offload");
+            std::printf(
+                "ustack %s: %.2f Gbit/s (%.2f per CPU second), %.4f heap allocations per "
+                "segment; %llu segments, %llu retransmitted, %llu frames dropped by full link "
+                "queues\n",
+                s.c_str(), r.gbps, r.cpu_gbps, r.allocations_per_segment,
+                static_cast<unsigned long long>(r.segments),
+                static_cast<unsigned long long>(r.retransmits),
+                static_cast<unsigned long long>(r.queue_drops));
+        }
+    }
     return 0;
 }

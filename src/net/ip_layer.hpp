@@ -96,7 +96,14 @@ class IpLayer {
     bool is_local_address(wire::Ipv4Addr a) const;
     bool is_broadcast_address(wire::Ipv4Addr a) const;
     // The buffer in which a transport writes its datagram (header + data) before output().
-    MutableByteSpan l4_buffer() { return {tx_buf_.data() + kL4Offset, tx_buf_.size() - kL4Offset}; }
+    MutableByteSpan l4_buffer() {
+        l4_lent_ = nullptr;
+        return {tx_buf_.data() + kL4Offset, tx_buf_.size() - kL4Offset};
+    }
+    // The same for a datagram of l4_len bytes that goes by `route`, written where the route's
+    // device will send it from when the device lends its transmit buffer (no copy on send);
+    // else l4_buffer(). output() must follow with that route before anything else is sent.
+    MutableByteSpan l4_buffer(const RouteInfo& route, std::size_t l4_len);
     // Sends the l4_len bytes at l4_buffer() to tx.dst: IP header, route, ARP, fragmentation.
     // Errors: ENETUNREACH (no route), EMSGSIZE (DF and larger than the path MTU).
     // With `offload`, the L4 checksum is left partial for the device to finish and, when
@@ -147,8 +154,12 @@ class IpLayer {
     Reassembler reasm_;
     std::array<Transport*, 256> transports_{};
     EchoReplyHandler* echo_handler_ = nullptr;
-    std::vector<std::byte> tx_buf_;        // [Ethernet][IP][L4]
-    std::vector<std::byte> frag_buf_;      // one fragment or an ICMP message at a time
+    std::vector<std::byte> tx_buf_;    // [Ethernet][IP][L4]
+    std::vector<std::byte> frag_buf_;  // one fragment or an ICMP message at a time
+    // Where l4_buffer(route, len) put the datagram: the L4 header inside a buffer the device
+    // of interface l4_lent_ifc_ lent; nullptr: at tx_buf_ + kL4Offset.
+    std::byte* l4_lent_ = nullptr;
+    InterfaceIndex l4_lent_ifc_ = 0;
     std::vector<ArpCache::Packet> ready_;  // scratch: packets released by ARP
     std::vector<std::byte> reasm_out_;     // the last reassembled datagram
     struct PmtuEntry {

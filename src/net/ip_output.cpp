@@ -2,6 +2,7 @@
 // set-up and timers.
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "net/ip_layer.hpp"
 #include "wire/arp.hpp"
@@ -83,9 +84,21 @@ std::optional<RouteInfo> IpLayer::route(wire::Ipv4Addr dst) const {
     return r;
 }
 
+MutableByteSpan IpLayer::l4_buffer(const RouteInfo& route, std::size_t l4_len) {
+    Interface& ic = *ifaces_[route.ifc];
+    const std::size_t front =
+        (ic.link == phy::LinkType::kIp ? 0 : kLinkRoom) + wire::kIpv4MinHeaderLen;
+    MutableByteSpan lent = ic.device->tx_buffer(front + l4_len);
+    if (lent.size() < front + l4_len) return l4_buffer();
+    l4_lent_ = lent.data() + front;
+    l4_lent_ifc_ = route.ifc;
+    return lent.subspan(front);
+}
+
 Result<void, std::errc> IpLayer::output(const IpTx& tx, std::size_t l4_len, Instant now,
                                         const TxOffload* offload, const RouteInfo* route) {
     now_ = now;
+    std::byte* const lent = std::exchange(l4_lent_, nullptr);
     std::optional<RouteInfo> looked_up;
     if (!route) {
         looked_up = this->route(tx.dst);
@@ -114,7 +127,16 @@ Result<void, std::errc> IpLayer::output(const IpTx& tx, std::size_t l4_len, Inst
     h.dst = tx.dst;
     std::byte* ip = tx_buf_.data() + kLinkRoom;
     const bool segmented = offload && offload->gso_size != 0 && r->tso;
-    if (total <= r->mtu || segmented) {
+    const bool whole = total <= r->mtu || segmented;
+    if (lent) {
+        // Built in the device's own buffer: sent from there when it goes whole by that device,
+        // else moved here first (fragments are sent through the same device buffer).
+        if (whole && l4_lent_ifc_ == r->ifc)
+            ip = lent - wire::kIpv4MinHeaderLen;
+        else
+            std::memmove(ip + wire::kIpv4MinHeaderLen, lent, l4_len);
+    }
+    if (whole) {
         wire::write_ipv4({ip, wire::kIpv4MinHeaderLen}, h);
         transmit(r->ifc, r->next_hop, ip, total, now, offload);
         return {};

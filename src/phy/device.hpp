@@ -90,6 +90,28 @@ class Device {
     // frames. Errors are for a device that no longer works.
     virtual DeviceResult<void> send(ByteSpan frame, const FrameMeta& meta, Instant now) = 0;
 
+    // Zero-copy paths, for devices whose frames live in their own memory (the in-memory pair).
+    // Both have defaults that copy, so a device (or a wrapper that must see every frame: pcap,
+    // fault injection) that overrides neither works unchanged.
+    //
+    // Transmit: a buffer of at least min_size bytes in which the caller may build its next
+    // frame, or an empty span when the device cannot lend one (the default) or has no room. A
+    // frame built at the start of that buffer and handed to send() is queued where it lies,
+    // without a copy. The buffer is the caller's until the next send() on this device.
+    virtual MutableByteSpan tx_buffer(std::size_t /*min_size*/) { return {}; }
+
+    // Receive: the next frame as a view, an empty one when none is waiting. Devices that can
+    // lend the frame in place do; the default copies it into scratch through receive(). The
+    // view stays valid until the next receive(), receive_view() or release_received() call on
+    // this device; the caller must call release_received() when it is done with the last one.
+    virtual DeviceResult<ByteSpan> receive_view(MutableByteSpan scratch, FrameMeta& meta,
+                                                Instant now) {
+        auto r = receive(scratch, meta, now);
+        if (!r) return unexpected(r.error());
+        return ByteSpan{scratch.data(), *r};
+    }
+    virtual void release_received() {}
+
     // A descriptor that becomes readable when receive() may return a frame; -1 when the device
     // is not backed by one (in-memory pair: see has_pending()).
     virtual int fd() const { return -1; }

@@ -32,8 +32,11 @@ class MemoryLink {
     static Pair make_pair(const MemoryLinkOptions& options);
 };
 
-// One end of a MemoryLink. All buffers are allocated when the pair is made: sending and
-// receiving a frame copies it into and out of a preallocated ring slot and allocates nothing.
+// One end of a MemoryLink. All buffers are allocated when the pair is made and nothing is
+// allocated per frame. send() and receive() copy a frame into and out of a preallocated slot;
+// tx_buffer() and receive_view() lend the slot itself, so a stack can build a frame where the
+// peer will read it and read it where it was built. Free slots are reused most recently freed
+// first, so the slots in use stay few and warm in the cache however long the queue is.
 class MemoryDevice final : public Device {
   public:
     struct Ring;  // one direction's queue, shared by both ends
@@ -46,6 +49,10 @@ class MemoryDevice final : public Device {
     std::string name() const override { return name_; }
     DeviceResult<std::size_t> receive(MutableByteSpan buf, FrameMeta& meta, Instant now) override;
     DeviceResult<void> send(ByteSpan frame, const FrameMeta& meta, Instant now) override;
+    MutableByteSpan tx_buffer(std::size_t min_size) override;
+    DeviceResult<ByteSpan> receive_view(MutableByteSpan scratch, FrameMeta& meta,
+                                        Instant now) override;
+    void release_received() override;
     bool has_pending(Instant now) const override;
     DeviceCounters counters() const override { return counters_; }
 
@@ -58,6 +65,8 @@ class MemoryDevice final : public Device {
     std::shared_ptr<Ring> rx_;
     std::shared_ptr<Ring> tx_;
     DeviceCounters counters_;
+    static constexpr std::uint32_t kNoSlot = ~0u;
+    std::uint32_t lent_rx_ = kNoSlot;  // the slot of rx_ receive_view() lent, until released
 };
 
 }  // namespace ustack::phy

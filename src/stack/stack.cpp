@@ -143,12 +143,15 @@ void Stack::poll(Instant now) {
     auto& ip = impl_->ip;
     for (InterfaceId i = 0; i < ip.interface_count(); ++i) {
         auto& ic = ip.interface(i);
+        // Frames are processed where the device holds them when it lends them (no copy),
+        // else in the interface's receive buffer.
         for (std::size_t n = 0; n < impl_->cfg.rx_batch; ++n) {
             phy::FrameMeta meta;
-            auto r = ic.device->receive(ic.rx_buf, meta, now);
-            if (!r || *r == 0) break;
-            ip.on_frame(i, ByteSpan{ic.rx_buf.data(), *r}, meta, now);
+            auto r = ic.device->receive_view(ic.rx_buf, meta, now);
+            if (!r || r->empty()) break;
+            ip.on_frame(i, *r, meta, now);
         }
+        ic.device->release_received();
     }
     if (now >= ip.next_deadline()) ip.on_timer(now);
     if (now >= impl_->tcp.next_deadline()) impl_->tcp.on_timer(now);

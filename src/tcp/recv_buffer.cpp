@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "wire/checksum.hpp"
+
 namespace ustack::tcp {
 
 namespace {
@@ -29,6 +31,34 @@ bool RecvBuffer::set_capacity(std::size_t capacity) {
     return true;
 }
 
+void RecvBuffer::allocate() {
+    if (ring_.size() == cap_) return;
+    // The only allocations, on first use: the ring, and room for the most ranges ever held (one
+    // more while a range at offset 0 is being turned into readable bytes).
+    ring_.resize(cap_);
+    ooo_.reserve(kMaxOutOfOrderRanges + 1);
+}
+
+void RecvBuffer::store(std::size_t pos, ByteSpan data) {
+    if (data.data() == ring_.data() + pos) return;  // staged
+    const std::size_t first = std::min(data.size(), cap_ - pos);
+    std::memcpy(ring_.data() + pos, data.data(), first);
+    if (data.size() > first) std::memcpy(ring_.data(), data.data() + first, data.size() - first);
+}
+
+ByteSpan RecvBuffer::stage(std::size_t offset, ByteSpan data, std::uint64_t& sum) {
+    if (data.empty() || offset > free_space() || data.size() > free_space() - offset) return {};
+    const std::size_t begin = offset;
+    const std::size_t end = offset + data.size();
+    for (const Range& r : ooo_)
+        if (r.begin < end && begin < r.end) return {};
+    const std::size_t pos = (head_ + readable_ + offset) % cap_;
+    if (data.size() > cap_ - pos) return {};
+    allocate();
+    sum = wire::checksum_copy(ring_.data() + pos, data);
+    return ByteSpan{ring_.data() + pos, data.size()};
+}
+
 std::size_t RecvBuffer::write(std::size_t offset, ByteSpan data) {
     // Only what lies inside the room after the readable bytes can be kept.
     const std::size_t room = free_space();
@@ -36,11 +66,14 @@ std::size_t RecvBuffer::write(std::size_t offset, ByteSpan data) {
     const std::size_t len = std::min(data.size(), room - offset);
     const std::size_t begin = offset;
     const std::size_t end = offset + len;
-    if (ring_.size() != cap_) {
-        // The only allocations, on first use: the ring, and room for the most ranges ever held
-        // (one more while a range at offset 0 is being turned into readable bytes).
-        ring_.resize(cap_);
-        ooo_.reserve(kMaxOutOfOrderRanges + 1);
+    allocate();
+    const std::size_t pos = (head_ + readable_ + offset) % cap_;
+
+    // In order with nothing held out of order (a transfer without loss): readable at once.
+    if (begin == 0 && ooo_.empty()) {
+        store(pos, data.first(len));
+        readable_ += len;
+        return len;
     }
 
     // Ranges [lo, hi) of ooo_ overlap or touch [begin, end) and merge with it.
@@ -52,11 +85,7 @@ std::size_t RecvBuffer::write(std::size_t offset, ByteSpan data) {
 
     // Store the bytes at their place. Bytes already held out of order are overwritten with what
     // the peer sent again, which TCP requires to be the same.
-    std::size_t pos = head_ + readable_ + offset;
-    pos %= cap_;
-    const std::size_t first = std::min(len, cap_ - pos);
-    std::memcpy(ring_.data() + pos, data.data(), first);
-    if (len > first) std::memcpy(ring_.data(), data.data() + first, len - first);
+    store(pos, data.first(len));
 
     // Record the range, merged with its neighbours.
     const std::size_t index = static_cast<std::size_t>(lo - ooo_.begin());

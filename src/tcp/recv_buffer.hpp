@@ -33,6 +33,15 @@ class RecvBuffer {
     // plus any out-of-order ranges it joins up with.
     std::size_t write(std::size_t offset, ByteSpan data);
 
+    // Copies data to the place write(offset, data) would store it, summing it on the way (as
+    // wire::checksum_copy does into `sum`), and returns the span of the ring it now occupies.
+    // Handed to write() later, that span is not copied again. Until then the copy lies in free
+    // space that no out-of-order range covers: nothing is readable or held, and a segment
+    // dropped in between (a bad checksum) leaves the buffer as it was. Returns an empty span,
+    // copying nothing, when the data does not fit there in one piece: past free_space(), over an
+    // out-of-order range or across the end of the ring.
+    ByteSpan stage(std::size_t offset, ByteSpan data, std::uint64_t& sum);
+
     // Copies up to out.size() readable bytes out and drops them; returns bytes read.
     std::size_t read(MutableByteSpan out);
     // Copies without dropping (MSG_PEEK).
@@ -49,6 +58,10 @@ class RecvBuffer {
     void drop_out_of_order();
 
   private:
+    void allocate();
+    // Stores data at ring position pos (wrapping), unless stage() already put it there.
+    void store(std::size_t pos, ByteSpan data);
+
     std::vector<std::byte> ring_;  // allocated lazily on first write
     std::size_t cap_ = 0;
     std::size_t head_ = 0;      // index of the first readable byte

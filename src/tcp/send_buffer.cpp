@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cstring>
 
+#include "wire/checksum.hpp"
+
 namespace ustack::tcp {
 
 SendBuffer::SendBuffer(std::size_t capacity) : cap_(capacity) {}
@@ -43,6 +45,26 @@ void SendBuffer::copy_out(std::size_t offset, std::size_t len, std::byte* out) c
     const std::size_t first = std::min(len, cap_ - pos);
     std::memcpy(out, ring_.data() + pos, first);
     if (len > first) std::memcpy(out + first, ring_.data(), len - first);
+}
+
+std::uint64_t SendBuffer::copy_out_summed(std::size_t offset, std::size_t len,
+                                          std::byte* out) const {
+    assert(offset <= size_ && len <= size_ - offset);
+    if (len == 0) return 0;
+    std::size_t pos = head_ + offset;
+    if (pos >= cap_) pos -= cap_;
+    const std::size_t first = std::min(len, cap_ - pos);
+    std::uint64_t sum = wire::checksum_copy(out, ByteSpan{ring_.data() + pos, first});
+    if (len > first) {
+        std::uint64_t rest = wire::checksum_copy(out + first, ByteSpan{ring_.data(), len - first});
+        // RFC 1071 2(B): bytes that start at an odd offset add in byte-swapped.
+        if (first % 2 != 0) {
+            const std::uint16_t f = wire::checksum_fold(rest);
+            rest = static_cast<std::uint16_t>((f >> 8) | (f << 8));
+        }
+        sum += rest;
+    }
+    return sum;
 }
 
 void SendBuffer::consume(std::size_t n) {

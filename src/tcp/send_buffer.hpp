@@ -27,6 +27,9 @@ class SendBuffer {
     // Copies len bytes starting `offset` bytes after the first held byte into out (which must
     // hold len bytes). offset + len must not exceed size().
     void copy_out(std::size_t offset, std::size_t len, std::byte* out) const;
+    // The same, returning the one's-complement sum of the bytes copied as
+    // wire::checksum_accumulate() does: the checksum is summed in the copy's one pass.
+    std::uint64_t copy_out_summed(std::size_t offset, std::size_t len, std::byte* out) const;
 
     // Drops the first n bytes (acknowledged). n must not exceed size().
     void consume(std::size_t n);

@@ -3,6 +3,7 @@
 
 #include "stack/stack.hpp"
 #include "tcp/tcp_layer.hpp"
+#include "wire/checksum.hpp"
 #include "wire/ipv4.hpp"
 
 namespace ustack::tcp {
@@ -11,6 +12,36 @@ namespace {
 using namespace wire::tcp_flags;
 
 constexpr auto kPawsIdle = std::chrono::hours(24 * 24);  // RFC 7323 5.5: 24 days
+
+std::uint64_t pseudo_header_sum(const net::IpRx& rx, ByteSpan l4) {
+    return wire::pseudo_header_sum(rx.src, rx.dst, wire::kIpProtoTcp,
+                                   static_cast<std::uint32_t>(l4.size()));
+}
+
+bool checksum_ok(const net::IpRx& rx, ByteSpan l4) {
+    return wire::checksum_fold(wire::checksum_accumulate(l4, pseudo_header_sum(rx, l4))) == 0xffff;
+}
+
+// Whether the checksum of segment seg (parsed from l4) is right. For a segment of connection c
+// (nullptr: none) whose data goes into c's receive buffer in one piece, the data is summed as
+// it is copied there and the segment's payload then points at that copy, which process_data()
+// keeps without copying it again.
+bool verify_checksum(const net::IpRx& rx, ByteSpan l4, wire::TcpSegment& seg, Connection* c) {
+    std::uint64_t payload_sum = 0;
+    ByteSpan staged;
+    if (c && !seg.payload.empty() && !seg.header.has(kSyn) && is_synchronized(c->state)) {
+        const std::int32_t offset = SeqNum{seg.header.seq} - c->rcv_nxt;
+        if (offset >= 0)
+            staged = c->rcvbuf.stage(static_cast<std::size_t>(offset), seg.payload, payload_sum);
+    }
+    if (staged.empty()) return checksum_ok(rx, l4);
+    // The header's length is a multiple of 4: the payload's sum adds in as it is.
+    const auto header = l4.first(seg.header.header_len);
+    const auto sum = wire::checksum_accumulate(header, pseudo_header_sum(rx, l4)) + payload_sum;
+    if (wire::checksum_fold(sum) != 0xffff) return false;
+    seg.payload = staged;
+    return true;
+}
 }  // namespace
 
 void TcpLayer::on_datagram(const net::IpRx& rx, ByteSpan l4, Instant now) {
@@ -20,10 +51,22 @@ void TcpLayer::on_datagram(const net::IpRx& rx, ByteSpan l4, Instant now) {
         ++counters_.in_errs;
         return;
     }
-    auto seg = wire::parse_tcp(l4, rx.src, rx.dst, /*verify=*/!rx.l4_csum_trusted);
+    // The checksum is verified once the connection is known (below), unless the device did.
+    auto seg = wire::parse_tcp(l4, rx.src, rx.dst, /*verify=*/false);
     if (!seg) {
         ++counters_.in_errs;
-        if (seg.error() == wire::ParseError::kBadChecksum) ++counters_.in_csum_errors;
+        // A damaged option list counts as what damaged it, when the checksum says so.
+        if (seg.error() == wire::ParseError::kBadOption && !rx.l4_csum_trusted &&
+            !checksum_ok(rx, l4))
+            ++counters_.in_csum_errors;
+        return;
+    }
+    FourTuple t{rx.dst, seg->header.dst_port, rx.src, seg->header.src_port};
+    const auto it = by_tuple_.find(t);
+    if (!rx.l4_csum_trusted &&
+        !verify_checksum(rx, l4, *seg, it != by_tuple_.end() ? it->second : nullptr)) {
+        ++counters_.in_errs;
+        ++counters_.in_csum_errors;
         return;
     }
     // A GRO super-packet counts as the segments it carries (Linux counts by gso_segs).
@@ -32,8 +75,7 @@ void TcpLayer::on_datagram(const net::IpRx& rx, ByteSpan l4, Instant now) {
     SegmentIn in{&rx, *seg, SeqNum{seg->header.seq}, SeqNum{seg->header.ack}, 0};
     in.len = static_cast<std::uint32_t>(seg->payload.size()) + (seg->header.has(kSyn) ? 1u : 0u) +
              (seg->header.has(kFin) ? 1u : 0u);
-    FourTuple t{rx.dst, seg->header.dst_port, rx.src, seg->header.src_port};
-    if (auto it = by_tuple_.find(t); it != by_tuple_.end()) {
+    if (it != by_tuple_.end()) {
         Connection& c = *it->second;
         const ConnId id = c.id;
         on_segment(c, in, now);

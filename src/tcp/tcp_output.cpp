@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "tcp/tcp_layer.hpp"
+#include "wire/checksum.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"
 
@@ -90,21 +91,30 @@ void TcpLayer::send_segment(Connection& c, SeqNum seq, std::size_t data_offset, 
     h.window =
         static_cast<std::uint16_t>(syn ? std::min<std::uint32_t>(wnd, 65535)
                                        : std::min<std::uint32_t>(wnd >> c.rcv_wscale, 65535));
-    auto buf = ip_.l4_buffer();
-    const std::size_t hlen = wire::kTcpMinHeaderLen + wire::tcp_options_size(opts);
-    if (len) c.sndbuf.copy_out(data_offset, len, buf.data() + hlen);
-    // Offloads: where the device finishes checksums, leave only the pseudo-header sum; where it
-    // segments, hand it the whole run of segments at once (one crossing instead of dozens).
     std::optional<net::RouteInfo> looked_up;
     if (!route) {
         looked_up = ip_.route(c.tuple.remote_addr);
         if (looked_up) route = &*looked_up;
     }
     const net::RouteInfo* rt = route;
+    const std::size_t hlen = wire::kTcpMinHeaderLen + wire::tcp_options_size(opts);
+    // The segment is built where the device sends it from, when it lends its buffer: the
+    // payload is copied once, from the send buffer.
+    auto buf = rt ? ip_.l4_buffer(*rt, hlen + len) : ip_.l4_buffer();
+    // Offloads: where the device finishes checksums, leave only the pseudo-header sum; where it
+    // segments, hand it the whole run of segments at once (one crossing instead of dozens).
+    // Without, the payload is summed as it is copied and the header is summed after.
     const bool partial = rt && rt->csum_offload;
+    std::uint64_t payload_sum = 0;
+    if (len && partial)
+        c.sndbuf.copy_out(data_offset, len, buf.data() + hlen);
+    else if (len)
+        payload_sum = c.sndbuf.copy_out_summed(data_offset, len, buf.data() + hlen);
     const std::uint32_t seg_size = segment_size(c);
     wire::write_tcp(buf, h, opts, len, c.tuple.local_addr, c.tuple.remote_addr,
-                    partial ? wire::TcpChecksum::kPseudoHeaderOnly : wire::TcpChecksum::kFull);
+                    wire::TcpChecksum::kPseudoHeaderOnly);
+    if (!partial)
+        store_be16(buf.data() + 16, wire::internet_checksum(buf.first(hlen), payload_sum));
     net::TxOffload off;
     off.csum_start = wire::kIpv4MinHeaderLen;
     off.csum_offset = 16;

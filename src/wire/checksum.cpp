@@ -31,12 +31,17 @@ inline U64x2 load_vec(const std::byte* p) {
     return v;
 }
 
-// Sums `count` 64-byte blocks. SSE2 has no unsigned 64-bit compare to count carries, so each
-// lane keeps two accumulators instead: A, the wrapping sum of the 64-bit words, and H, the exact
-// sum of their upper 32-bit halves. The exact sum of the lower halves is then A - (H << 32)
-// modulo 2^64, which is exact while it stays below 2^64, i.e. for fewer than 2^32 words in
-// all. The caller keeps `count` well below that.
-std::uint64_t sum_blocks(const std::byte* p, std::size_t count) {
+inline void store_vec(std::byte* p, U64x2 v) {
+    std::memcpy(p, &v, sizeof v);
+}
+
+// Sums `count` 64-byte blocks, and with kCopy also stores them at out. SSE2 has no unsigned
+// 64-bit compare to count carries, so each lane keeps two accumulators instead: A, the wrapping
+// sum of the 64-bit words, and H, the exact sum of their upper 32-bit halves. The exact sum of
+// the lower halves is then A - (H << 32) modulo 2^64, which is exact while it stays below 2^64,
+// i.e. for fewer than 2^32 words in all. The caller keeps `count` well below that.
+template <bool kCopy>
+std::uint64_t sum_blocks(const std::byte* p, std::size_t count, std::byte* out) {
     U64x2 a0{}, a1{}, a2{}, a3{};
     U64x2 h0{}, h1{}, h2{}, h3{};
     for (; count != 0; --count, p += 64) {
@@ -44,6 +49,13 @@ std::uint64_t sum_blocks(const std::byte* p, std::size_t count) {
         U64x2 w1 = load_vec(p + 16);
         U64x2 w2 = load_vec(p + 32);
         U64x2 w3 = load_vec(p + 48);
+        if constexpr (kCopy) {
+            store_vec(out, w0);
+            store_vec(out + 16, w1);
+            store_vec(out + 32, w2);
+            store_vec(out + 48, w3);
+            out += 64;
+        }
         a0 += w0;
         a1 += w1;
         a2 += w2;
@@ -66,10 +78,15 @@ std::uint64_t sum_blocks(const std::byte* p, std::size_t count) {
 #else
 
 // Portable fallback: 64-bit words with the carries counted separately.
-std::uint64_t sum_blocks(const std::byte* p, std::size_t count) {
+template <bool kCopy>
+std::uint64_t sum_blocks(const std::byte* p, std::size_t count, std::byte* out) {
     std::uint64_t sum = 0;
     std::uint64_t carries = 0;
     for (; count != 0; --count, p += 64) {
+        if constexpr (kCopy) {
+            std::memcpy(out, p, 64);
+            out += 64;
+        }
         for (int i = 0; i < 8; ++i) {
             std::uint64_t w;
             std::memcpy(&w, p + 8 * i, 8);
@@ -85,17 +102,22 @@ std::uint64_t sum_blocks(const std::byte* p, std::size_t count) {
 // Blocks per call of sum_blocks: 2^24 blocks is 1 GiB, far below the 2^32-word lane limit.
 constexpr std::size_t kMaxBlocksPerRun = std::size_t{1} << 24;
 
-}  // namespace
-
-std::uint64_t checksum_accumulate(ByteSpan data, std::uint64_t initial) {
+// The sum of data (copied to out on the way with kCopy), folded, in network byte order, added to
+// initial.
+template <bool kCopy>
+std::uint64_t accumulate(ByteSpan data, std::uint64_t initial, std::byte* out) {
     const std::byte* p = data.data();
     std::size_t n = data.size();
     std::uint64_t sum = 0;  // native byte order, end-around carried
     while (n >= 64) {
         std::size_t blocks = std::min(n / 64, kMaxBlocksPerRun);
-        sum = add_carry(sum, sum_blocks(p, blocks));
+        sum = add_carry(sum, sum_blocks<kCopy>(p, blocks, out));
         p += blocks * 64;
         n -= blocks * 64;
+        if constexpr (kCopy) out += blocks * 64;
+    }
+    if constexpr (kCopy) {
+        if (n != 0) std::memcpy(out, p, n);
     }
     while (n >= 8) {
         std::uint64_t w;
@@ -117,13 +139,14 @@ std::uint64_t checksum_accumulate(ByteSpan data, std::uint64_t initial) {
     return add_carry(initial, folded);
 }
 
-std::uint16_t checksum_fold(std::uint64_t sum) {
-    // 64 -> 33 -> 32 bits, then 32 -> 17 -> 16 bits, each step adding the carries back in.
-    sum = (sum & 0xffffffffu) + (sum >> 32);
-    sum = (sum & 0xffffffffu) + (sum >> 32);
-    sum = (sum & 0xffffu) + (sum >> 16);
-    sum = (sum & 0xffffu) + (sum >> 16);
-    return static_cast<std::uint16_t>(sum);
+}  // namespace
+
+std::uint64_t checksum_accumulate(ByteSpan data, std::uint64_t initial) {
+    return accumulate<false>(data, initial, nullptr);
+}
+
+std::uint64_t checksum_copy(std::byte* out, ByteSpan data, std::uint64_t initial) {
+    return accumulate<true>(data, initial, out);
 }
 
 std::uint64_t pseudo_header_sum(Ipv4Addr src, Ipv4Addr dst, std::uint8_t protocol,

@@ -12,8 +12,19 @@ namespace ustack::wire {
 // pieces, chain the calls; every piece but the last must have even length.
 std::uint64_t checksum_accumulate(ByteSpan data, std::uint64_t initial = 0);
 
+// Copies data to out (data.size() bytes, not overlapping) and returns what
+// checksum_accumulate(data, initial) would: one pass over the bytes instead of two.
+std::uint64_t checksum_copy(std::byte* out, ByteSpan data, std::uint64_t initial = 0);
+
 // Folds a wide one's-complement sum to 16 bits (not inverted).
-std::uint16_t checksum_fold(std::uint64_t sum);
+inline std::uint16_t checksum_fold(std::uint64_t sum) {
+    // 64 -> 33 -> 32 bits, then 32 -> 17 -> 16 bits, each step adding the carries back in.
+    sum = (sum & 0xffffffffu) + (sum >> 32);
+    sum = (sum & 0xffffffffu) + (sum >> 32);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    return static_cast<std::uint16_t>(sum);
+}
 
 // The checksum field value for `data` (folded and inverted).
 inline std::uint16_t internet_checksum(ByteSpan data, std::uint64_t initial = 0) {

@@ -390,3 +390,43 @@ TEST_F(Data, ASubSegmentWindowWithNothingInFlightIsFilledByTheProbeTimer) {
     ASSERT_EQ(v.size(), 2u) << describe(v);
     EXPECT_EQ(v[1].seq + v[1].data.size(), iss + 3001);
 }
+
+// A data segment whose checksum fails is dropped and counted, in order (where its payload is
+// summed while it is copied into the receive buffer) as out of order, and what the buffer held
+// stays as it was: the good copies that follow are taken as if the bad ones never came.
+TEST_F(Data, DataWithABadChecksumIsDroppedWithoutTouchingTheStream) {
+    open(syn_opts(1460, std::nullopt, true));
+    auto inject_damaged = [&](std::uint32_t seq, std::vector<std::byte> data) {
+        wire::TcpHeader h;
+        h.src_port = peer_port;
+        h.dst_port = our_port;
+        h.seq = seq;
+        h.ack = iss + 1;
+        h.flags = A;
+        h.window = 65535;
+        std::vector<std::byte> t(20 + data.size());
+        std::copy(data.begin(), data.end(), t.begin() + 20);
+        wire::write_tcp(t, h, {}, data.size(), peer, us);
+        t.back() ^= std::byte{0x40};  // damaged on the way
+        stack->on_frame(0, ipv4_packet(ip_header(peer, us, wire::kIpProtoTcp), t), {}, now);
+    };
+    const auto all = pattern(3000);
+    auto part = [&](std::size_t off, std::size_t len) {
+        return std::vector<std::byte>(all.begin() + static_cast<long>(off),
+                                      all.begin() + static_cast<long>(off + len));
+    };
+    const auto errors = stack->counters().tcp.in_csum_errors;
+    inject(A, 5001, iss + 1, 65535, part(0, 1000));
+    EXPECT_EQ(one().ack, 6001u);
+    inject(A, 5001 + 2000, iss + 1, 65535, part(2000, 1000));  // out of order: held
+    EXPECT_EQ(one().ack, 6001u);
+    inject_damaged(5001 + 1000, part(1000, 1000));  // in order, before the range held
+    inject_damaged(5001 + 2000, part(2000, 1000));  // over the range held
+    inject_damaged(5001 + 1500, part(1500, 1500));  // across its start
+    nothing();
+    EXPECT_EQ(stack->counters().tcp.in_csum_errors - errors, 3u);
+    EXPECT_EQ(read_all(), part(0, 1000));
+    inject(A, 5001 + 1000, iss + 1, 65535, part(1000, 1000));
+    EXPECT_EQ(one().ack, 8001u);
+    EXPECT_EQ(read_all(), part(1000, 2000));
+}

@@ -119,3 +119,60 @@ TEST(PhyMemoryPair, CompletesChecksumWithoutOffloadAndPassesMetaWithIt) {
         EXPECT_EQ(std::vector<std::byte>(buf.begin(), buf.begin() + *n), partial);
     }
 }
+
+// tx_buffer() lends the slot the next frame goes into; a frame built there is queued where it
+// lies, and receive_view() on the other end lends that same slot until release_received().
+TEST(PhyMemoryPair, LendsSlotsBothWaysWithoutCopying) {
+    MemoryLinkOptions o;
+    o.queue_frames = 2;
+    auto [a, b] = MemoryLink::make_pair(o);
+    MutableByteSpan slot = a->tx_buffer(100);
+    ASSERT_GE(slot.size(), 1500u);
+    EXPECT_TRUE(a->tx_buffer(1501).empty());  // larger than any slot
+    const auto f = frame_with(5, 100);
+    std::copy(f.begin(), f.end(), slot.begin());
+    ASSERT_TRUE(a->send(ByteSpan{slot.data(), 100}, {}, 0ns));
+    EXPECT_EQ(a->counters().tx_frames, 1u);
+    std::vector<std::byte> scratch(1500);
+    FrameMeta meta;
+    auto v = b->receive_view(scratch, meta, 0ns);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->data(), slot.data());  // the very bytes a built
+    EXPECT_EQ(std::vector<std::byte>(v->begin(), v->end()), f);
+    EXPECT_EQ(b->counters().rx_frames, 1u);
+    // The lent slot is neither queued nor free: one of the two slots is left for a.
+    EXPECT_FALSE(b->has_pending(0ns));
+    EXPECT_FALSE(a->tx_buffer(100).empty());
+    ASSERT_TRUE(a->send(frame_with(6, 60), {}, 0ns));
+    EXPECT_TRUE(a->tx_buffer(100).empty());
+    ASSERT_TRUE(a->send(frame_with(7, 60), {}, 0ns));
+    EXPECT_EQ(a->counters().tx_dropped_queue_full, 1u);
+    b->release_received();
+    b->release_received();  // twice is harmless
+    // The slot freed last is lent first.
+    EXPECT_EQ(a->tx_buffer(100).data(), slot.data());
+    // receive() copies the next frame and also ends any loan.
+    v = b->receive_view(scratch, meta, 0ns);
+    ASSERT_TRUE(v);
+    EXPECT_EQ((*v)[1], std::byte{6});
+    ASSERT_EQ(*b->receive(scratch, meta, 0ns), 0u);
+    EXPECT_EQ(a->tx_buffer(100).data(), v->data());
+    v = b->receive_view(scratch, meta, 0ns);
+    ASSERT_TRUE(v);
+    EXPECT_TRUE(v->empty());
+}
+
+// A frame sent by copy while a transmit buffer is lent replaces what was built there: the
+// buffer is only good until the next send().
+TEST(PhyMemoryPair, CopyingSendUsesTheLentSlot) {
+    auto [a, b] = MemoryLink::make_pair(LinkType::kIp, 1500);
+    MutableByteSpan slot = a->tx_buffer(64);
+    ASSERT_FALSE(slot.empty());
+    ASSERT_TRUE(a->send(frame_with(3, 64), {}, 0ns));
+    EXPECT_EQ(slot[1], std::byte{3});
+    EXPECT_NE(a->tx_buffer(64).data(), slot.data());
+    std::vector<std::byte> buf(1500);
+    FrameMeta meta;
+    ASSERT_EQ(*b->receive(buf, meta, 0ns), 64u);
+    EXPECT_EQ(buf[1], std::byte{3});
+}

@@ -11,6 +11,7 @@
 
 #include "tcp/recv_buffer.hpp"
 #include "tcp/send_buffer.hpp"
+#include "wire/checksum.hpp"
 
 using namespace ustack;
 using namespace ustack::tcp;
@@ -89,6 +90,31 @@ TEST(SendBuffer, WrapAround) {
     Bytes rest(3);
     sb.copy_out(0, 3, rest.data());
     EXPECT_EQ(rest, stream(9, 3));
+}
+
+// copy_out_summed copies what copy_out copies and returns its checksum sum, also across the end
+// of the ring with a first piece of odd length (whose second piece adds in byte-swapped).
+TEST(SendBuffer, CopyOutSummedAcrossTheEndOfTheRing) {
+    for (std::size_t skip = 0; skip < 8; ++skip) {
+        SendBuffer sb(64);
+        ASSERT_EQ(sb.append(stream(0, 40 + skip)), 40 + skip);
+        sb.consume(40 + skip);  // empty: the ring starts over at 0
+        ASSERT_EQ(sb.append(stream(0, 40 + skip)), 40 + skip);
+        sb.consume(40 + skip);
+        ASSERT_EQ(sb.append(stream(100, 20)), 20u);
+        sb.consume(20);
+        ASSERT_EQ(sb.append(stream(120, 64)), 64u);
+        for (std::size_t off = 0; off < 64; off += 7) {
+            for (std::size_t len = 0; off + len <= 64; len += 5) {
+                Bytes out(len);
+                const std::uint64_t sum = sb.copy_out_summed(off, len, out.data());
+                EXPECT_EQ(out, stream(120 + off, len));
+                EXPECT_EQ(wire::checksum_fold(sum),
+                          wire::checksum_fold(wire::checksum_accumulate(out)))
+                    << "skip " << skip << " offset " << off << " length " << len;
+            }
+        }
+    }
 }
 
 TEST(SendBuffer, SetCapacityOnlyWhileEmpty) {
@@ -284,6 +310,51 @@ TEST(RecvBuffer, RangeCountIsBounded) {
     EXPECT_EQ(read_all(rb), stream(0, 510));
 }
 
+// stage() copies a segment to its place in free space and write() then keeps it without
+// copying; a staged copy never written (a bad checksum) changes nothing the buffer holds.
+TEST(RecvBuffer, StageThenWriteOrDrop) {
+    RecvBuffer rb(32);
+    std::uint64_t sum = 0;
+    Bytes seg = stream(0, 10);
+    ByteSpan staged = rb.stage(0, seg, sum);
+    ASSERT_EQ(staged.size(), 10u);
+    EXPECT_NE(staged.data(), seg.data());
+    EXPECT_EQ(Bytes(staged.begin(), staged.end()), seg);
+    EXPECT_EQ(sum, wire::checksum_accumulate(seg));
+    EXPECT_EQ(rb.readable(), 0u);  // nothing is readable before write()
+    EXPECT_EQ(rb.write(0, staged), 10u);
+    // Out of order, then a staged copy of garbage dropped over the gap: the bytes held stay.
+    EXPECT_EQ(rb.write(5, stream(15, 5)), 0u);
+    Bytes garbage(5, std::byte{0xee});
+    ASSERT_EQ(rb.stage(0, garbage, sum).size(), 5u);
+    EXPECT_EQ(ranges_of(rb), (Ranges{{5, 10}}));
+    EXPECT_EQ(rb.write(0, stream(10, 5)), 10u);
+    EXPECT_EQ(read_all(rb), stream(0, 20));
+}
+
+TEST(RecvBuffer, StageRefusesWhatDoesNotFitInOnePiece) {
+    RecvBuffer rb(16);
+    std::uint64_t sum = 0;
+    EXPECT_TRUE(rb.stage(0, {}, sum).empty());
+    EXPECT_TRUE(rb.stage(0, stream(0, 17), sum).empty());   // past free space
+    EXPECT_TRUE(rb.stage(10, stream(10, 7), sum).empty());  // past free space
+    ASSERT_EQ(rb.write(8, stream(8, 4)), 0u);
+    EXPECT_TRUE(rb.stage(6, stream(6, 3), sum).empty());    // over the range held
+    EXPECT_TRUE(rb.stage(11, stream(11, 2), sum).empty());  // over the range held
+    EXPECT_EQ(rb.stage(4, stream(4, 4), sum).size(), 4u);   // touching it is fine
+    EXPECT_EQ(rb.stage(12, stream(12, 4), sum).size(), 4u);
+    EXPECT_EQ(rb.write(0, stream(0, 12)), 12u);
+    Bytes out(12);
+    ASSERT_EQ(rb.read(out), 12u);  // empty: the ring starts over at position 0
+    ASSERT_EQ(rb.write(0, stream(12, 8)), 8u);
+    ASSERT_EQ(rb.read(MutableByteSpan(out).first(4)), 4u);
+    // Readable bytes 16..19 sit at ring positions 4..7; the free space runs from 8 round to 3.
+    EXPECT_EQ(rb.stage(0, stream(20, 8), sum).size(), 8u);
+    EXPECT_TRUE(rb.stage(0, stream(20, 9), sum).empty());  // would wrap
+    EXPECT_EQ(rb.write(0, stream(20, 12)), 12u);
+    EXPECT_EQ(read_all(rb), stream(16, 16));
+}
+
 TEST(RecvBuffer, DropOutOfOrderAndSetCapacity) {
     RecvBuffer rb(20);
     rb.write(5, stream(5, 5));
@@ -335,6 +406,21 @@ int run_recv_model(std::uint64_t seed, std::size_t max_len, int steps) {
                 rng() % 4 == 0 ? rng() % (cap + 10) : rng() % (window / 4 + 1);
             const std::size_t len = rng() % (max_len + 1);
             Bytes data = stream(rcv_nxt + offset, len);
+            // Now and then the segment goes through stage() first, as the checksum path does,
+            // and now and then a damaged copy is staged and dropped.
+            std::uint64_t sum = 0;
+            const auto via = rng() % 4;
+            ByteSpan to_write = data;
+            if (via == 1) {
+                const ByteSpan staged = rb.stage(offset, data, sum);
+                if (!staged.empty()) {
+                    EXPECT_EQ(sum, wire::checksum_accumulate(data));
+                    to_write = staged;
+                }
+            } else if (via == 2) {
+                Bytes damaged(len, std::byte{0xee});
+                (void)rb.stage(offset, damaged, sum);
+            }
 
             std::size_t expect = 0;
             if (len > 0 && offset < window) {
@@ -356,7 +442,7 @@ int run_recv_model(std::uint64_t seed, std::size_t max_len, int steps) {
                     ++refused;
                 }
             }
-            EXPECT_EQ(rb.write(offset, data), expect) << "offset " << offset << " len " << len;
+            EXPECT_EQ(rb.write(offset, to_write), expect) << "offset " << offset << " len " << len;
         } else if (op < 9) {
             Bytes out(rng() % (2 * max_len + 1));
             const bool peek = rng() % 4 == 0;

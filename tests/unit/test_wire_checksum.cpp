@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "test_wire_util.hpp"
@@ -108,6 +109,31 @@ TEST(Checksum, ChainingEvenPiecesEqualsOneCall) {
         ASSERT_EQ(checksum_fold(sum), checksum_fold(checksum_accumulate(all, initial)))
             << "trial " << trial;
     }
+}
+
+// checksum_copy copies exactly the bytes and sums them as checksum_accumulate does, for every
+// length 0..600 and every alignment of source and destination, with and without an initial sum.
+TEST(Checksum, CopyEqualsAccumulateAndCopies) {
+    Bytes src = random_bytes(600 + 8, 11);
+    Bytes dst(600 + 16);
+    for (std::size_t from = 0; from < 8; ++from) {
+        for (std::size_t to = 0; to < 8; to += 3) {
+            for (std::size_t n = 0; n + from <= src.size() && n <= 600; ++n) {
+                ByteSpan d{src.data() + from, n};
+                std::fill(dst.begin(), dst.end(), std::byte{0xa5});
+                const std::uint64_t initial = n % 3 == 0 ? 0 : 0x1234 * n;
+                ASSERT_EQ(checksum_copy(dst.data() + to, d, initial),
+                          checksum_accumulate(d, initial))
+                    << "from " << from << " to " << to << " length " << n;
+                ASSERT_TRUE(std::equal(d.begin(), d.end(), dst.begin() + to));
+                ASSERT_EQ(dst[to + n], std::byte{0xa5}) << "wrote past the end, length " << n;
+            }
+        }
+    }
+    Bytes big = random_bytes(70001, 12);
+    Bytes out(big.size());
+    EXPECT_EQ(checksum_copy(out.data(), big), checksum_accumulate(big));
+    EXPECT_EQ(out, big);
 }
 
 TEST(Checksum, FoldHandlesWideSums) {

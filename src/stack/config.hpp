@@ -57,6 +57,9 @@ struct StackConfig {
     std::size_t reassembly_max_bytes = 4 * 1024 * 1024;
     std::size_t reassembly_max_datagrams = 256;
     std::size_t rx_batch = 64;  // frames taken from one device per poll before moving on
+    // Within one poll, in-order TCP data segments of a connection that continue each other are
+    // processed as one (Linux's GRO, on by default there too): fewer passes, one ACK per run.
+    bool rx_coalesce = true;
     Duration pmtu_expiry = std::chrono::minutes(10);  // route.mtu_expires: learned PMTU ages out
 
     // ARP (base_reachable_time 30 s; retrans_time 1 s; mcast_solicit 3; unres_qlen 101)

@@ -141,6 +141,7 @@ phy::Device& Stack::interface_device(InterfaceId ifc) {
 void Stack::poll(Instant now) {
     impl_->now = now;
     auto& ip = impl_->ip;
+    if (impl_->cfg.rx_coalesce) impl_->tcp.begin_batch();
     for (InterfaceId i = 0; i < ip.interface_count(); ++i) {
         auto& ic = ip.interface(i);
         // Frames are processed where the device holds them when it lends them (no copy),
@@ -153,6 +154,7 @@ void Stack::poll(Instant now) {
         }
         ic.device->release_received();
     }
+    impl_->tcp.end_batch(now);
     if (now >= ip.next_deadline()) ip.on_timer(now);
     if (now >= impl_->tcp.next_deadline()) impl_->tcp.on_timer(now);
 }

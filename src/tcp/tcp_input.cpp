@@ -23,24 +23,34 @@ bool checksum_ok(const net::IpRx& rx, ByteSpan l4) {
 }
 
 // Whether the checksum of segment seg (parsed from l4) is right. For a segment of connection c
-// (nullptr: none) whose data goes into c's receive buffer in one piece, the data is summed as
-// it is copied there and the segment's payload then points at that copy, which process_data()
-// keeps without copying it again.
-bool verify_checksum(const net::IpRx& rx, ByteSpan l4, wire::TcpSegment& seg, Connection* c) {
+// (nullptr: none) whose data goes into c's receive buffer in one piece, at or past `held` bytes
+// from RCV.NXT (what a coalesced run holds there), the data is summed as it is copied there and
+// the segment's payload then points at that copy (`staged`), which process_data() keeps without
+// copying it again.
+bool verify_checksum(const net::IpRx& rx, ByteSpan l4, wire::TcpSegment& seg, Connection* c,
+                     std::size_t held, bool& staged) {
     std::uint64_t payload_sum = 0;
-    ByteSpan staged;
+    ByteSpan copy;
     if (c && !seg.payload.empty() && !seg.header.has(kSyn) && is_synchronized(c->state)) {
         const std::int32_t offset = SeqNum{seg.header.seq} - c->rcv_nxt;
-        if (offset >= 0)
-            staged = c->rcvbuf.stage(static_cast<std::size_t>(offset), seg.payload, payload_sum);
+        if (offset >= 0 && static_cast<std::size_t>(offset) >= held)
+            copy = c->rcvbuf.stage(static_cast<std::size_t>(offset), seg.payload, payload_sum);
     }
-    if (staged.empty()) return checksum_ok(rx, l4);
+    staged = false;
+    if (copy.empty()) return checksum_ok(rx, l4);
     // The header's length is a multiple of 4: the payload's sum adds in as it is.
     const auto header = l4.first(seg.header.header_len);
     const auto sum = wire::checksum_accumulate(header, pseudo_header_sum(rx, l4)) + payload_sum;
     if (wire::checksum_fold(sum) != 0xffff) return false;
-    seg.payload = staged;
+    seg.payload = copy;
+    staged = true;
     return true;
+}
+
+// Data with nothing but ACK (and PSH): what a coalesced run may carry.
+bool plain_data(const wire::TcpSegment& seg) {
+    return (seg.header.flags & ~kPsh) == kAck && !seg.payload.empty() &&
+           seg.options.sack_count == 0;
 }
 }  // namespace
 
@@ -61,10 +71,12 @@ void TcpLayer::on_datagram(const net::IpRx& rx, ByteSpan l4, Instant now) {
             ++counters_.in_csum_errors;
         return;
     }
-    FourTuple t{rx.dst, seg->header.dst_port, rx.src, seg->header.src_port};
-    const auto it = by_tuple_.find(t);
-    if (!rx.l4_csum_trusted &&
-        !verify_checksum(rx, l4, *seg, it != by_tuple_.end() ? it->second : nullptr)) {
+    const FourTuple t{rx.dst, seg->header.dst_port, rx.src, seg->header.src_port};
+    auto it = by_tuple_.find(t);
+    Connection* c = it != by_tuple_.end() ? it->second : nullptr;
+    const std::size_t held = c && run_.id == c->id ? run_.seg.payload.size() : 0;
+    bool staged = false;
+    if (!rx.l4_csum_trusted && !verify_checksum(rx, l4, *seg, c, held, staged)) {
         ++counters_.in_errs;
         ++counters_.in_csum_errors;
         return;
@@ -72,15 +84,80 @@ void TcpLayer::on_datagram(const net::IpRx& rx, ByteSpan l4, Instant now) {
     // A GRO super-packet counts as the segments it carries (Linux counts by gso_segs).
     if (rx.gso_size != 0 && seg->payload.size() > rx.gso_size)
         counters_.in_segs += (seg->payload.size() + rx.gso_size - 1) / rx.gso_size - 1;
-    SegmentIn in{&rx, *seg, SeqNum{seg->header.seq}, SeqNum{seg->header.ack}, 0};
-    in.len = static_cast<std::uint32_t>(seg->payload.size()) + (seg->header.has(kSyn) ? 1u : 0u) +
-             (seg->header.has(kFin) ? 1u : 0u);
-    if (it != by_tuple_.end()) {
-        Connection& c = *it->second;
-        const ConnId id = c.id;
-        on_segment(c, in, now);
+    if (run_.id != 0) {
+        if (staged && run_.id == c->id && continues_run(*c, *seg)) {
+            Run& r = run_;
+            r.seg.payload =
+                ByteSpan{r.seg.payload.data(), r.seg.payload.size() + seg->payload.size()};
+            r.seg.header.flags |= seg->header.flags;
+            r.last_len = seg->payload.size();
+            ++r.segs;
+            return;
+        }
+        flush_run(now);
+        it = by_tuple_.find(t);
+        c = it != by_tuple_.end() ? it->second : nullptr;
+    }
+    // In-order data starts a run, within a batch of frames.
+    if (batching_ && staged && c && c->state == State::kEstablished && plain_data(*seg) &&
+        SeqNum{seg->header.seq} == c->rcv_nxt) {
+        run_.id = c->id;
+        run_.rx = rx;
+        run_.rx.ip_packet = {};  // the frame is gone by the time the run is processed
+        run_.seg = *seg;
+        run_.seg.header.raw_options = {};
+        run_.segs = 1;
+        run_.seg_size = run_.last_len = seg->payload.size();
+        return;
+    }
+    process_segment(rx, *seg, c, now);
+}
+
+// Whether seg (already staged) continues the run: the next bytes, right after the run's in the
+// receive buffer, with the same ACK, window and options, after full-sized segments only. Unlike
+// Linux's GRO, a PSH does not end a run: it holds nothing back here (the whole batch is
+// processed before the poll returns), and a sender that pushes at the end of every burst would
+// otherwise keep runs as short as its bursts.
+bool TcpLayer::continues_run(const Connection& c, const wire::TcpSegment& seg) const {
+    const auto& r = run_.seg;
+    return c.state == State::kEstablished && plain_data(seg) &&
+           seg.header.seq == r.header.seq + static_cast<std::uint32_t>(r.payload.size()) &&
+           seg.header.ack == r.header.ack && seg.header.window == r.header.window &&
+           seg.options == r.options && run_.last_len == run_.seg_size &&
+           seg.payload.size() <= run_.seg_size &&
+           seg.payload.data() == r.payload.data() + r.payload.size();
+}
+
+void TcpLayer::flush_run(Instant now) {
+    if (run_.id == 0) return;
+    Run r = run_;
+    run_.id = 0;
+    Connection* c = find(r.id);
+    if (!c) return;
+    if (r.segs > 1) {
+        // Processed as one segment, counted as the segments it was (Linux counts gso_segs).
+        r.rx.gso_size = static_cast<std::uint16_t>(r.seg_size);
+        c->segs_in += r.segs - 1;
+        c->data_segs_in += r.segs - 1;
+    }
+    process_segment(r.rx, r.seg, c, now);
+}
+
+void TcpLayer::end_batch(Instant now) {
+    flush_run(now);
+    batching_ = false;
+}
+
+void TcpLayer::process_segment(const net::IpRx& rx, const wire::TcpSegment& seg, Connection* c,
+                               Instant now) {
+    SegmentIn in{&rx, seg, SeqNum{seg.header.seq}, SeqNum{seg.header.ack}, 0};
+    in.len = static_cast<std::uint32_t>(seg.payload.size()) + (seg.header.has(kSyn) ? 1u : 0u) +
+             (seg.header.has(kFin) ? 1u : 0u);
+    if (c) {
+        const ConnId id = c->id;
+        on_segment(*c, in, now);
         if (Connection* still = find(id); still && still->state != State::kClosed) reindex(*still);
-    } else if (Listener* l = find_listener(rx.dst, t.local_port)) {
+    } else if (Listener* l = find_listener(rx.dst, seg.header.dst_port)) {
         on_listen_segment(*l, in, now);
     } else {
         send_reset_for(in, now);
@@ -522,9 +599,13 @@ void TcpLayer::process_data(Connection& c, SegmentIn& in, Instant now) {
     }
     c.rcv_nxt += static_cast<std::uint32_t>(in_order);
     c.bytes_received += in_order;
-    // Linux's rcv_mss: the largest segment seen, capped by what we advertised.
-    if (payload.size() > c.rcv_mss)
-        c.rcv_mss = static_cast<std::uint16_t>(std::min<std::size_t>(payload.size(), c.adv_mss));
+    // Linux's rcv_mss: the largest segment seen (in a coalesced one, the size of the segments
+    // it was made of), capped by what we advertised.
+    const std::size_t seg_len = in.rx->gso_size != 0
+                                    ? std::min<std::size_t>(payload.size(), in.rx->gso_size)
+                                    : payload.size();
+    if (seg_len > c.rcv_mss)
+        c.rcv_mss = static_cast<std::uint16_t>(std::min<std::size_t>(seg_len, c.adv_mss));
     notify(c, events::kReadable);
     // Delayed ACKs the Linux way: quick ACKs at the start, every second full segment at once,
     // gap-filling data at once, otherwise within the delayed-ACK timeout.
@@ -569,6 +650,7 @@ void TcpLayer::process_fin(Connection& c, Instant now) {
 }
 
 void TcpLayer::on_icmp_error(const net::IcmpErrorRx& e, Instant now) {
+    flush_run(now);  // what arrived before the error is processed before it
     if (e.orig_l4.size() < 8) return;
     FourTuple t{e.orig_src, load_be16(e.orig_l4.data()), e.orig_dst,
                 load_be16(e.orig_l4.data() + 2)};

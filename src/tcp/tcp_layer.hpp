@@ -74,6 +74,11 @@ class TcpLayer : public net::Transport {
     void on_icmp_error(const net::IcmpErrorRx& err, Instant now) override;
     void on_timer(Instant now);
     Instant next_deadline() const;
+    // A batch of received frames (one poll of the devices). Inside it, in-order data segments
+    // of a connection that continue each other are coalesced and processed as one segment when
+    // the run ends (Linux's GRO): one pass of the input rules and one ACK for the run.
+    void begin_batch() { batching_ = true; }
+    void end_batch(Instant now);
 
   private:
     struct Listener {
@@ -92,7 +97,23 @@ class TcpLayer : public net::Transport {
         std::uint32_t len;  // payload + SYN + FIN
     };
 
+    // A run of coalesced segments: the first one's header and options, the payload of all of
+    // them (back to back in the connection's receive buffer, where checksum verification
+    // copied them).
+    struct Run {
+        ConnId id = 0;  // 0: none
+        net::IpRx rx;
+        wire::TcpSegment seg;
+        std::uint32_t segs = 0;
+        std::size_t seg_size = 0;  // the first segment's payload; the others are no longer
+        std::size_t last_len = 0;  // the last segment's payload
+    };
+
     // input (tcp_input.cpp)
+    void process_segment(const net::IpRx& rx, const wire::TcpSegment& seg, Connection* c,
+                         Instant now);
+    bool continues_run(const Connection& c, const wire::TcpSegment& seg) const;
+    void flush_run(Instant now);
     void on_listen_segment(Listener& l, const SegmentIn& in, Instant now);
     void on_syn_sent_segment(Connection& c, const SegmentIn& in, Instant now);
     void handshake_complete(Connection& c, const SegmentIn& in, Instant now);
@@ -164,6 +185,8 @@ class TcpLayer : public net::Transport {
     std::uint64_t port_seed_;
     std::uint32_t port_counter_ = 0;
     Instant last_challenge_{};
+    bool batching_ = false;
+    Run run_;
     ReadyFn ready_fn_ = nullptr;
     void* ready_ctx_ = nullptr;
 };

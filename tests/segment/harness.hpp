@@ -75,6 +75,19 @@ struct TcpHarness : ::testing::Test {
     void inject(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint16_t win,
                 std::vector<std::byte> data = {}, wire::TcpOptions opts = {},
                 phy::FrameMeta meta = {}) {
+        stack->on_frame(0, frame(flags, seq, ack, win, data, opts), meta, now);
+    }
+
+    // Queues a segment on the device: the next poll() receives what is queued as one batch.
+    void queue(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint16_t win,
+               std::vector<std::byte> data = {}, wire::TcpOptions opts = {}) {
+        dev.inbox.push_back(frame(flags, seq, ack, win, data, opts));
+    }
+
+    // The IP packet of a segment from the peer.
+    std::vector<std::byte> frame(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
+                                 std::uint16_t win, const std::vector<std::byte>& data,
+                                 const wire::TcpOptions& opts) {
         wire::TcpHeader h;
         h.src_port = peer_port;
         h.dst_port = our_port;
@@ -86,8 +99,7 @@ struct TcpHarness : ::testing::Test {
         std::vector<std::byte> t(hl + data.size());
         if (!data.empty()) std::memcpy(t.data() + hl, data.data(), data.size());
         wire::write_tcp(t, h, opts, data.size(), peer, us);
-        auto ip = ipv4_packet(ip_header(peer, us, wire::kIpProtoTcp), t);
-        stack->on_frame(0, ip, meta, now);
+        return ipv4_packet(ip_header(peer, us, wire::kIpProtoTcp), t);
     }
 
     std::vector<Seg> sent() {

@@ -397,18 +397,9 @@ TEST_F(Data, ASubSegmentWindowWithNothingInFlightIsFilledByTheProbeTimer) {
 TEST_F(Data, DataWithABadChecksumIsDroppedWithoutTouchingTheStream) {
     open(syn_opts(1460, std::nullopt, true));
     auto inject_damaged = [&](std::uint32_t seq, std::vector<std::byte> data) {
-        wire::TcpHeader h;
-        h.src_port = peer_port;
-        h.dst_port = our_port;
-        h.seq = seq;
-        h.ack = iss + 1;
-        h.flags = A;
-        h.window = 65535;
-        std::vector<std::byte> t(20 + data.size());
-        std::copy(data.begin(), data.end(), t.begin() + 20);
-        wire::write_tcp(t, h, {}, data.size(), peer, us);
-        t.back() ^= std::byte{0x40};  // damaged on the way
-        stack->on_frame(0, ipv4_packet(ip_header(peer, us, wire::kIpProtoTcp), t), {}, now);
+        auto f = frame(A, seq, iss + 1, 65535, data, {});
+        f.back() ^= std::byte{0x40};  // damaged on the way
+        stack->on_frame(0, f, {}, now);
     };
     const auto all = pattern(3000);
     auto part = [&](std::size_t off, std::size_t len) {
@@ -429,4 +420,83 @@ TEST_F(Data, DataWithABadChecksumIsDroppedWithoutTouchingTheStream) {
     inject(A, 5001 + 1000, iss + 1, 65535, part(1000, 1000));
     EXPECT_EQ(one().ack, 8001u);
     EXPECT_EQ(read_all(), part(1000, 2000));
+}
+
+// Segments that one poll receives together are coalesced where they continue each other
+// (Linux's GRO): processed as one, acknowledged once, counted as what they were.
+TEST_F(Data, InOrderSegmentsOfOnePollAreCoalesced) {
+    open();
+    const auto all = pattern(8000);
+    auto part = [&](std::size_t off, std::size_t len) {
+        return std::vector<std::byte>(all.begin() + static_cast<long>(off),
+                                      all.begin() + static_cast<long>(off + len));
+    };
+    const auto in_segs = stack->counters().tcp.in_segs;
+    auto info = stack->tcp_info(c);
+    ASSERT_TRUE(info);
+    const auto segs_in = info->segs_in;
+    for (std::size_t off = 0; off < 5000; off += 1000)
+        queue(A, 5001 + static_cast<std::uint32_t>(off), iss + 1, 65535, part(off, 1000));
+    stack->poll(now);
+    Seg ack = one();  // in quick-ACK mode: one per segment processed
+    EXPECT_EQ(ack.ack, 10001u);
+    EXPECT_EQ(stack->counters().tcp.in_segs - in_segs, 5u);
+    info = stack->tcp_info(c);
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->segs_in - segs_in, 5u);
+    // A PSH does not end a run; a changed window, a short segment or a gap does.
+    queue(A | P, 10001, iss + 1, 65535, part(5000, 500));
+    queue(A, 10501, iss + 1, 65535, part(5500, 500));
+    queue(A, 11001, iss + 1, 65000, part(6000, 500));
+    queue(A, 11501, iss + 1, 65000, part(6500, 400));
+    queue(A, 11901, iss + 1, 65000, part(6900, 100));
+    queue(A, 12001, iss + 1, 65000, part(7000, 100));
+    stack->poll(now);
+    auto v = sent();
+    ASSERT_EQ(v.size(), 3u) << describe(v);
+    EXPECT_EQ(v[0].ack, 11001u);
+    EXPECT_EQ(v[1].ack, 11901u);  // 500 + 400: after a short segment, a new run
+    EXPECT_EQ(v[2].ack, 12101u);
+    EXPECT_EQ(read_all(), part(0, 7100));
+}
+
+TEST_F(Data, CoalescingStopsAtAGapAndAtDamage) {
+    open(syn_opts(1460, std::nullopt, true));
+    const auto all = pattern(5000);
+    auto part = [&](std::size_t off, std::size_t len) {
+        return std::vector<std::byte>(all.begin() + static_cast<long>(off),
+                                      all.begin() + static_cast<long>(off + len));
+    };
+    queue(A, 5001, iss + 1, 65535, part(0, 1000));
+    queue(A, 6001, iss + 1, 65535, part(1000, 1000));
+    auto damaged = frame(A, 7001, iss + 1, 65535, part(2000, 1000), {});
+    damaged.back() ^= std::byte{1};
+    dev.inbox.push_back(damaged);
+    queue(A, 8001, iss + 1, 65535, part(3000, 1000));  // out of order now
+    queue(A, 9001, iss + 1, 65535, part(4000, 1000));
+    stack->poll(now);
+    auto v = sent();
+    ASSERT_EQ(v.size(), 3u) << describe(v);
+    EXPECT_EQ(v[0].ack, 7001u);
+    EXPECT_EQ(v[0].opts.sack_count, 0);
+    EXPECT_EQ(v[1].ack, 7001u);  // duplicate ACKs with SACK, at once
+    ASSERT_EQ(v[1].opts.sack_count, 1);
+    EXPECT_EQ(v[1].opts.sack_blocks[0], (wire::SackBlock{8001, 9001}));
+    ASSERT_EQ(v[2].opts.sack_count, 1);
+    EXPECT_EQ(v[2].opts.sack_blocks[0], (wire::SackBlock{8001, 10001}));
+    EXPECT_EQ(stack->counters().tcp.in_csum_errors, 1u);
+    queue(A, 7001, iss + 1, 65535, part(2000, 1000));
+    stack->poll(now);
+    EXPECT_EQ(one().ack, 10001u);
+    EXPECT_EQ(read_all(), all);
+}
+
+TEST_F(Data, CoalescingCanBeTurnedOff) {
+    cfg.rx_coalesce = false;
+    start();
+    open();
+    for (std::uint32_t i = 0; i < 4; ++i)
+        queue(A, 5001 + 1000 * i, iss + 1, 65535, pattern(1000, i));
+    stack->poll(now);
+    EXPECT_EQ(sent().size(), 4u);  // quick ACKs, one per segment
 }

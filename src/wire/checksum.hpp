@@ -41,6 +41,12 @@ std::uint16_t checksum_update16(std::uint16_t old_checksum, std::uint16_t old_fi
 std::uint16_t checksum_update32(std::uint16_t old_checksum, std::uint32_t old_field,
                                 std::uint32_t new_field);
 
+namespace detail {
+// For tests and benchmarks: whether the AVX2 code may run where the CPU has it (it does by
+// default; otherwise the SSE2 code runs). Returns the previous setting.
+bool checksum_allow_avx2(bool allow);
+}  // namespace detail
+
 // Reference implementation: a plain 16-bit loop. Kept for tests and the benchmark.
 std::uint16_t internet_checksum_reference(ByteSpan data);
 

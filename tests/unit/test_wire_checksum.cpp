@@ -58,28 +58,44 @@ TEST(Checksum, OddLengthPadsWithZero) {
     }
 }
 
+// Runs fn with the AVX2 code allowed (where the CPU has it), then with SSE2 only.
+template <class Fn>
+void with_each_vector_width(Fn fn) {
+    for (bool avx2 : {true, false}) {
+        SCOPED_TRACE(avx2 ? "AVX2 where available" : "SSE2");
+        const bool before = detail::checksum_allow_avx2(avx2);
+        fn();
+        detail::checksum_allow_avx2(before);
+    }
+}
+
 // Every length 0..2000 at every alignment 0..7 against the 16-bit reference loop.
 TEST(Checksum, MatchesReferenceForAllLengthsAndOffsets) {
     Bytes buf = random_bytes(2000 + 8, 42);
-    for (std::size_t offset = 0; offset < 8; ++offset) {
-        for (std::size_t n = 0; n + offset <= buf.size() && n <= 2000; ++n) {
-            ByteSpan d{buf.data() + offset, n};
-            ASSERT_EQ(internet_checksum(d), internet_checksum_reference(d))
-                << "offset " << offset << " length " << n;
+    with_each_vector_width([&] {
+        for (std::size_t offset = 0; offset < 8; ++offset) {
+            for (std::size_t n = 0; n + offset <= buf.size() && n <= 2000; ++n) {
+                ByteSpan d{buf.data() + offset, n};
+                ASSERT_EQ(internet_checksum(d), internet_checksum_reference(d))
+                    << "offset " << offset << " length " << n;
+            }
         }
-    }
+    });
 }
 
 // Data chosen to stress the carries: words of all ones, all but one bit set, and mixtures.
 TEST(Checksum, MatchesReferenceOnCarryHeavyData) {
-    for (std::uint8_t fill : {0xff, 0xfe, 0x7f, 0x80, 0x01}) {
-        for (std::size_t n : {1, 2, 7, 8, 63, 64, 65, 127, 128, 1500, 4096, 65535, 65536, 70001}) {
-            Bytes d(n, static_cast<std::byte>(fill));
-            if (n > 3) d[n / 2] = std::byte{0};
-            ASSERT_EQ(internet_checksum(d), internet_checksum_reference(d))
-                << "fill " << int{fill} << " length " << n;
+    with_each_vector_width([] {
+        for (std::uint8_t fill : {0xff, 0xfe, 0x7f, 0x80, 0x01}) {
+            for (std::size_t n :
+                 {1, 2, 7, 8, 63, 64, 65, 127, 128, 1500, 4096, 65535, 65536, 70001}) {
+                Bytes d(n, static_cast<std::byte>(fill));
+                if (n > 3) d[n / 2] = std::byte{0};
+                ASSERT_EQ(internet_checksum(d), internet_checksum_reference(d))
+                    << "fill " << int{fill} << " length " << n;
+            }
         }
-    }
+    });
 }
 
 TEST(Checksum, MatchesReferenceOnLargeRandomBuffers) {
@@ -114,26 +130,28 @@ TEST(Checksum, ChainingEvenPiecesEqualsOneCall) {
 // checksum_copy copies exactly the bytes and sums them as checksum_accumulate does, for every
 // length 0..600 and every alignment of source and destination, with and without an initial sum.
 TEST(Checksum, CopyEqualsAccumulateAndCopies) {
-    Bytes src = random_bytes(600 + 8, 11);
-    Bytes dst(600 + 16);
-    for (std::size_t from = 0; from < 8; ++from) {
-        for (std::size_t to = 0; to < 8; to += 3) {
-            for (std::size_t n = 0; n + from <= src.size() && n <= 600; ++n) {
-                ByteSpan d{src.data() + from, n};
-                std::fill(dst.begin(), dst.end(), std::byte{0xa5});
-                const std::uint64_t initial = n % 3 == 0 ? 0 : 0x1234 * n;
-                ASSERT_EQ(checksum_copy(dst.data() + to, d, initial),
-                          checksum_accumulate(d, initial))
-                    << "from " << from << " to " << to << " length " << n;
-                ASSERT_TRUE(std::equal(d.begin(), d.end(), dst.begin() + to));
-                ASSERT_EQ(dst[to + n], std::byte{0xa5}) << "wrote past the end, length " << n;
+    with_each_vector_width([] {
+        Bytes src = random_bytes(600 + 8, 11);
+        Bytes dst(600 + 16);
+        for (std::size_t from = 0; from < 8; ++from) {
+            for (std::size_t to = 0; to < 8; to += 3) {
+                for (std::size_t n = 0; n + from <= src.size() && n <= 600; ++n) {
+                    ByteSpan d{src.data() + from, n};
+                    std::fill(dst.begin(), dst.end(), std::byte{0xa5});
+                    const std::uint64_t initial = n % 3 == 0 ? 0 : 0x1234 * n;
+                    ASSERT_EQ(checksum_copy(dst.data() + to, d, initial),
+                              checksum_accumulate(d, initial))
+                        << "from " << from << " to " << to << " length " << n;
+                    ASSERT_TRUE(std::equal(d.begin(), d.end(), dst.begin() + to));
+                    ASSERT_EQ(dst[to + n], std::byte{0xa5}) << "wrote past the end, length " << n;
+                }
             }
         }
-    }
-    Bytes big = random_bytes(70001, 12);
-    Bytes out(big.size());
-    EXPECT_EQ(checksum_copy(out.data(), big), checksum_accumulate(big));
-    EXPECT_EQ(out, big);
+        Bytes big = random_bytes(70001, 12);
+        Bytes out(big.size());
+        EXPECT_EQ(checksum_copy(out.data(), big), checksum_accumulate(big));
+        EXPECT_EQ(out, big);
+    });
 }
 
 TEST(Checksum, FoldHandlesWideSums) {

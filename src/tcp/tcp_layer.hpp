@@ -181,6 +181,7 @@ class TcpLayer : public net::Transport {
     std::unordered_map<FourTuple, Connection*, FourTupleHash> by_tuple_;
     std::unordered_map<ConnId, Listener> listeners_;
     std::set<std::pair<Instant, ConnId>> timers_;
+    std::set<std::pair<Instant, ConnId>>::node_type spare_timer_;  // see reindex()
     std::vector<ConnId> doomed_;  // destroyed at the end of the current call
     std::uint64_t port_seed_;
     std::uint32_t port_counter_ = 0;

@@ -23,12 +23,24 @@ Duration retries_timeout(std::uint32_t boundary, Duration rto_base, Duration rto
 // later (the retransmission timer restarted by every ACK) leaves the entry where it is: when
 // it fires early, nothing is due and the connection is filed again at its real deadline. So
 // the data path touches the index about once per timeout, not once per segment.
+// Entries move by their nodes (extract, change, insert), and the node of the last entry
+// that fired is kept for the next one filed: filing allocates nothing once a node exists.
 void TcpLayer::reindex(Connection& c) {
     const Instant key = c.state == State::kClosed ? kNever : c.next_deadline();
     if (key == c.timer_key) return;
     if (c.timer_key != kNever && c.state != State::kClosed && key > c.timer_key) return;
-    if (c.timer_key != kNever) timers_.erase({c.timer_key, c.id});
-    if (key != kNever) timers_.insert({key, c.id});
+    auto node =
+        c.timer_key != kNever ? timers_.extract({c.timer_key, c.id}) : std::move(spare_timer_);
+    if (key != kNever) {
+        if (node.empty()) {
+            timers_.insert({key, c.id});
+        } else {
+            node.value() = {key, c.id};
+            timers_.insert(std::move(node));
+        }
+    } else if (!node.empty()) {
+        spare_timer_ = std::move(node);
+    }
     c.timer_key = key;
 }
 
@@ -46,7 +58,7 @@ Instant TcpLayer::next_deadline() const {
 void TcpLayer::on_timer(Instant now) {
     while (!timers_.empty() && timers_.begin()->first <= now) {
         const ConnId id = timers_.begin()->second;
-        timers_.erase(timers_.begin());
+        spare_timer_ = timers_.extract(timers_.begin());
         Connection* c = find(id);
         if (!c) continue;
         c->timer_key = kNever;

@@ -7,8 +7,10 @@
 
 namespace ustack::wire {
 
-ParseResult<TcpOptions> parse_tcp_options(ByteSpan opts) {
-    TcpOptions o;
+namespace {
+
+// Parses an option list into o, which starts default-constructed; false when it is malformed.
+bool parse_options_into(ByteSpan opts, TcpOptions& o) {
     std::size_t i = 0;
     const std::size_t n = opts.size();
     while (i < n) {
@@ -18,29 +20,29 @@ ParseResult<TcpOptions> parse_tcp_options(ByteSpan opts) {
             ++i;
             continue;
         }
-        if (i + 1 >= n) return unexpected(ParseError::kBadOption);
+        if (i + 1 >= n) return false;
         std::uint8_t len = load_u8(opts.data() + i + 1);
-        if (len < 2 || i + len > n) return unexpected(ParseError::kBadOption);
+        if (len < 2 || i + len > n) return false;
         const std::byte* v = opts.data() + i + 2;
         switch (kind) {
             case tcp_opt::kMss:
-                if (len != 4) return unexpected(ParseError::kBadOption);
+                if (len != 4) return false;
                 o.mss = load_be16(v);
                 break;
             case tcp_opt::kWindowScale:
-                if (len != 3) return unexpected(ParseError::kBadOption);
+                if (len != 3) return false;
                 o.window_scale = load_u8(v);
                 break;
             case tcp_opt::kSackPermitted:
-                if (len != 2) return unexpected(ParseError::kBadOption);
+                if (len != 2) return false;
                 o.sack_permitted = true;
                 break;
             case tcp_opt::kTimestamps:
-                if (len != 10) return unexpected(ParseError::kBadOption);
+                if (len != 10) return false;
                 o.timestamps = TcpTimestamps{load_be32(v), load_be32(v + 4)};
                 break;
             case tcp_opt::kSack: {
-                if ((len - 2) % 8 != 0 || len == 2) return unexpected(ParseError::kBadOption);
+                if ((len - 2) % 8 != 0 || len == 2) return false;
                 std::size_t blocks = (len - 2u) / 8u;
                 // A later SACK option replaces an earlier one entirely, unused slots included,
                 // so that equal option lists compare equal.
@@ -58,13 +60,27 @@ ParseResult<TcpOptions> parse_tcp_options(ByteSpan opts) {
         }
         i += len;
     }
+    return true;
+}
+
+}  // namespace
+
+ParseResult<TcpOptions> parse_tcp_options(ByteSpan opts) {
+    TcpOptions o;
+    if (!parse_options_into(opts, o)) return unexpected(ParseError::kBadOption);
     return o;
 }
 
+// The segment is built in the result itself, which every path returns (one object, no copy
+// of the segment on the way out).
 ParseResult<TcpSegment> parse_tcp(ByteSpan d, Ipv4Addr src, Ipv4Addr dst, bool verify) {
-    if (d.size() < kTcpMinHeaderLen) return unexpected(ParseError::kTruncated);
+    ParseResult<TcpSegment> r{TcpSegment{}};
+    if (d.size() < kTcpMinHeaderLen) {
+        r = unexpected(ParseError::kTruncated);
+        return r;
+    }
     const std::byte* p = d.data();
-    TcpSegment s;
+    TcpSegment& s = *r;
     TcpHeader& h = s.header;
     h.src_port = load_be16(p);
     h.dst_port = load_be16(p + 2);
@@ -77,20 +93,25 @@ ParseResult<TcpSegment> parse_tcp(ByteSpan d, Ipv4Addr src, Ipv4Addr dst, bool v
     h.window = load_be16(p + 14);
     h.checksum = load_be16(p + 16);
     h.urgent = load_be16(p + 18);
-    if (hlen < kTcpMinHeaderLen) return unexpected(ParseError::kBadHeaderLength);
-    if (hlen > d.size()) return unexpected(ParseError::kTruncated);
-    h.header_len = static_cast<std::uint8_t>(hlen);
-    if (verify) {
-        auto sum = checksum_accumulate(
-            d, pseudo_header_sum(src, dst, kIpProtoTcp, static_cast<std::uint32_t>(d.size())));
-        if (checksum_fold(sum) != 0xffff) return unexpected(ParseError::kBadChecksum);
+    ParseError error{};
+    if (hlen < kTcpMinHeaderLen) {
+        error = ParseError::kBadHeaderLength;
+    } else if (hlen > d.size()) {
+        error = ParseError::kTruncated;
+    } else if (verify &&
+               checksum_fold(checksum_accumulate(
+                   d, pseudo_header_sum(src, dst, kIpProtoTcp,
+                                        static_cast<std::uint32_t>(d.size())))) != 0xffff) {
+        error = ParseError::kBadChecksum;
+    } else {
+        h.header_len = static_cast<std::uint8_t>(hlen);
+        h.raw_options = d.subspan(kTcpMinHeaderLen, hlen - kTcpMinHeaderLen);
+        s.payload = d.subspan(hlen);
+        if (parse_options_into(h.raw_options, s.options)) return r;
+        error = ParseError::kBadOption;
     }
-    h.raw_options = d.subspan(kTcpMinHeaderLen, hlen - kTcpMinHeaderLen);
-    auto opts = parse_tcp_options(h.raw_options);
-    if (!opts) return unexpected(opts.error());
-    s.options = *opts;
-    s.payload = d.subspan(hlen);
-    return s;
+    r = unexpected(error);
+    return r;
 }
 
 namespace {

@@ -103,16 +103,17 @@ void TcpLayer::send_segment(Connection& c, SeqNum seq, std::size_t data_offset, 
     auto buf = rt ? ip_.l4_buffer(*rt, hlen + len) : ip_.l4_buffer();
     // Offloads: where the device finishes checksums, leave only the pseudo-header sum; where it
     // segments, hand it the whole run of segments at once (one crossing instead of dozens).
-    // Without, the payload is summed as it is copied and the header is summed after.
+    // Without, the payload is summed as it is copied and the header is summed after (written
+    // first, so that its narrow stores have settled by the time they are read back).
     const bool partial = rt && rt->csum_offload;
+    wire::write_tcp(buf, h, opts, len, c.tuple.local_addr, c.tuple.remote_addr,
+                    wire::TcpChecksum::kPseudoHeaderOnly);
     std::uint64_t payload_sum = 0;
     if (len && partial)
         c.sndbuf.copy_out(data_offset, len, buf.data() + hlen);
     else if (len)
         payload_sum = c.sndbuf.copy_out_summed(data_offset, len, buf.data() + hlen);
     const std::uint32_t seg_size = segment_size(c);
-    wire::write_tcp(buf, h, opts, len, c.tuple.local_addr, c.tuple.remote_addr,
-                    wire::TcpChecksum::kPseudoHeaderOnly);
     if (!partial)
         store_be16(buf.data() + 16, wire::internet_checksum(buf.first(hlen), payload_sum));
     net::TxOffload off;

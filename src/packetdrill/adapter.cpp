@@ -17,8 +17,8 @@
 //   tcp_*=VALUE                the net.ipv4.tcp_* sysctls a script sets, which cannot reach a
 //                              user-space stack through /proc (tests/conformance/run.sh turns
 //                              a script's `sysctl -q net.ipv4.tcp_x=v` lines into these):
-//                              tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_syn_retries,
-//                              tcp_synack_retries, tcp_retries2, tcp_fin_timeout,
+//                              tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_fastopen,
+//                              tcp_syn_retries, tcp_synack_retries, tcp_retries2, tcp_fin_timeout,
 //                              tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes,
 //                              tcp_rmem="min default max", tcp_wmem="min default max".
 //                              Unknown tcp_ keys are ignored with a note on stderr.
@@ -154,6 +154,8 @@ bool apply_flag(const std::string& key, const std::string& value, posix::Runtime
     if (key == "tcp_timestamps") return is_num && ((tc.timestamps = n != 0), true);
     if (key == "tcp_sack") return is_num && ((tc.sack = n != 0), true);
     if (key == "tcp_window_scaling") return is_num && ((tc.window_scaling = n != 0), true);
+    if (key == "tcp_fastopen")
+        return is_num && n >= 0 && ((tc.fastopen = static_cast<std::uint32_t>(n)), true);
     if (key == "tcp_syn_retries")
         return is_num && n >= 1 && ((tc.syn_retries = static_cast<std::uint32_t>(n)), true);
     if (key == "tcp_synack_retries")

@@ -116,6 +116,7 @@ struct Sock {
     bool nodelay = false;
     bool cork = false;
     int user_mss = 0;            // TCP_MAXSEG
+    bool fastopen_connect = false;  // TCP_FASTOPEN_CONNECT
     int syn_count = 0;           // TCP_SYNCNT (0: the stack's)
     unsigned user_timeout = 0;   // TCP_USER_TIMEOUT, ms
     unsigned notsent_lowat = 0;  // TCP_NOTSENT_LOWAT (0: none)
@@ -351,6 +352,20 @@ struct Runtime::Impl {
     void attach(Sock& s, SocketId sid) {
         s.sid = sid;
         by_sid[sid] = socks[s.fd];
+    }
+
+    // A new socket's connect (connect(), or sendto() with MSG_FASTOPEN): 0 or an errno.
+    int start_connect(Sock& s, Endpoint remote, bool fastopen) {
+        if (remote.addr.is_unspecified() || remote.port == 0) return ECONNREFUSED;
+        auto r = stack.tcp_connect(remote, s.bound.value_or(Endpoint{}),
+                                   static_cast<std::uint16_t>(s.user_mss), fastopen);
+        if (!r) return err_of(r.error());
+        s.kind = Sock::Kind::kConnection;
+        s.connecting = true;
+        attach(s, *r);
+        apply_options(s);
+        done(&s);
+        return 0;
     }
 
     // Applies the options kept on s to its new stack connection.
@@ -768,15 +783,14 @@ int Runtime::connect(int fd, const sockaddr* addr, socklen_t len) {
     if (s->kind == Sock::Kind::kConnection && s->connected) return fail(EISCONN);
     if (s->kind == Sock::Kind::kFresh) {
         if (int e = read_addr(addr, len, remote)) return fail(e);
-        if (remote.addr.is_unspecified() || remote.port == 0) return fail(ECONNREFUSED);
-        auto r = impl_->stack.tcp_connect(remote, s->bound.value_or(Endpoint{}),
-                                          static_cast<std::uint16_t>(s->user_mss));
-        if (!r) return fail(err_of(r.error()));
-        s->kind = Sock::Kind::kConnection;
-        s->connecting = true;
-        impl_->attach(*s, *r);
-        impl_->apply_options(*s);
-        impl_->done(s.get());
+        if (int e = impl_->start_connect(*s, remote, s->fastopen_connect)) return fail(e);
+        // TCP_FASTOPEN_CONNECT with a cookie: connected for the caller; the SYN goes with the
+        // first write (Linux's defer_connect).
+        if (impl_->stack.tcp_fastopen_deferred(s->sid)) {
+            s->connecting = false;
+            s->connected = true;
+            return 0;
+        }
         if (s->nonblock) return fail(EINPROGRESS);
     } else if (s->nonblock && !(impl_->stack.tcp_poll(s->sid) &
                                 (events::kWritable | events::kError | events::kHangup))) {
@@ -996,6 +1010,28 @@ ssize_t Runtime::sendto(int fd, const void* buf, size_t len, int flags, const so
         impl_->done(s.get());
         if (!r) return fail(err_of(r.error()));
         return static_cast<ssize_t>(*r);
+    }
+    if (s->kind == Sock::Kind::kFresh && (flags & MSG_FASTOPEN)) {
+        // TCP Fast Open (RFC 7413): connect and send in one call. With a cookie the SYN carries
+        // the data; without one it asks for a cookie and the data waits for the handshake
+        // (EINPROGRESS when non-blocking, as Linux).
+        if (!to) return fail(EDESTADDRREQ);
+        if (family_of(to) == AF_UNSPEC) return fail(EOPNOTSUPP);  // Linux: no disconnect here
+        Endpoint remote;
+        if (int e = read_addr(to, tolen, remote)) return fail(e);
+        if (!(impl_->stack.config().tcp.fastopen & 1u)) return fail(EOPNOTSUPP);
+        if (int e = impl_->start_connect(*s, remote, true)) return fail(e);
+        // Nothing to carry: the SYN goes with the cookie alone.
+        if (len == 0 && impl_->stack.tcp_fastopen_deferred(s->sid))
+            (void)impl_->stack.tcp_send(s->sid, ByteSpan{});
+        if (!impl_->stack.tcp_fastopen_deferred(s->sid) && dontwait) {
+            // The SYN went (asking for a cookie, or with one but no data): the data waits
+            // for the handshake, EINPROGRESS (Linux).
+            impl_->done(s.get());
+            return fail(EINPROGRESS);
+        }
+        s->connecting = false;
+        s->connected = true;
     }
     if (s->kind != Sock::Kind::kConnection) {
         if (s->pending_error != std::errc{})
@@ -1279,6 +1315,8 @@ int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len
                 return put_int(s->keep_intvl);
             case TCP_KEEPCNT:
                 return put_int(s->keep_cnt);
+            case TCP_FASTOPEN_CONNECT:
+                return put_int(s->fastopen_connect);
             case TCP_MAXSEG: {
                 if (conn) {
                     if (auto i = impl_->stack.tcp_info(s->sid);
@@ -1307,7 +1345,8 @@ int Runtime::getsockopt(int fd, int level, int name, void* value, socklen_t* len
                     static_cast<std::uint8_t>(std::min<std::uint32_t>(i.retransmits, 255));
                 ti.tcpi_options = static_cast<std::uint8_t>(
                     (i.timestamps ? TCPI_OPT_TIMESTAMPS : 0) | (i.sack ? TCPI_OPT_SACK : 0) |
-                    (i.window_scale ? TCPI_OPT_WSCALE : 0));
+                    (i.window_scale ? TCPI_OPT_WSCALE : 0) |
+                    (i.syn_data_acked ? TCPI_OPT_SYN_DATA : 0));
                 ti.tcpi_snd_wscale = i.snd_wscale & 0xf;
                 ti.tcpi_rcv_wscale = i.rcv_wscale & 0xf;
                 ti.tcpi_rto = usec(i.rto);
@@ -1470,6 +1509,15 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
                 s->cork = v != 0;
                 if (conn) (void)impl_->stack.tcp_set_cork(s->sid, s->cork);
                 return done();
+            case TCP_FASTOPEN_CONNECT:
+                // Linux: 0 or 1; only on a socket not yet connected; EOPNOTSUPP when the
+                // client side of Fast Open is off (tcp_fastopen & 1).
+                if (int e = get_int(value, len, v)) return fail(e);
+                if (v < 0 || v > 1) return fail(EINVAL);
+                if (!(impl_->stack.config().tcp.fastopen & 1u)) return fail(EOPNOTSUPP);
+                if (s->kind != Sock::Kind::kFresh) return fail(EINVAL);
+                s->fastopen_connect = v != 0;
+                return 0;
             case TCP_MAXSEG:
                 if (int e = get_int(value, len, v)) return fail(e);
                 // Linux: 0 clears it; otherwise TCP_MIN_MSS (88) .. MAX_TCP_WINDOW (32767).
@@ -1501,7 +1549,8 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
                 s->recv_inq = v != 0;
                 return 0;
             default:
-                // TCP_CONGESTION, TCP_FASTOPEN*, TCP_QUICKACK and the rest are not implemented:
+                // TCP_CONGESTION, TCP_FASTOPEN (the server side), TCP_QUICKACK and the rest are
+                // not implemented:
                 // say so rather than pretend.
                 return fail(ENOPROTOOPT);
         }

@@ -32,6 +32,10 @@ struct TcpConfig {
     bool window_scaling = true;                            // tcp_window_scaling
     bool timestamps = true;                                // tcp_timestamps
     bool sack = true;                                      // tcp_sack
+    // tcp_fastopen (RFC 7413), Linux's bits: 1 lets clients use Fast Open (the default there
+    // too), 2 lets listeners that ask for it (TCP_FASTOPEN) take data in a SYN.
+    std::uint32_t fastopen = 1;
+    std::size_t fastopen_cache_entries = 1024;  // cookies remembered, one per peer address
     std::uint16_t default_mss = 536;                       // RFC 9293 3.7.1, when none is offered
     std::uint32_t max_backlog = 4096;                      // somaxconn
     Duration keepalive_idle = std::chrono::seconds(7200);  // tcp_keepalive_time

@@ -92,6 +92,8 @@ void StackCounters::for_each(
     USTACK_C("TcpExt", tcp, time_wait_recycled, "TWRecycled");
     USTACK_C("TcpExt", tcp, rcv_window_full_drops, "TCPRcvWindowFullDrop");
     USTACK_C("TcpExt", tcp, bad_segment_drops, "TCPBadSegmentDrop");
+    USTACK_C("TcpExt", tcp, fastopen_active, "TCPFastOpenActive");
+    USTACK_C("TcpExt", tcp, fastopen_active_fail, "TCPFastOpenActiveFail");
 #undef USTACK_C
 }
 

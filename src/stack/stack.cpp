@@ -295,8 +295,13 @@ SockResult<SocketId> Stack::tcp_accept(SocketId listener, Endpoint* peer) {
     return r;
 }
 
-SockResult<SocketId> Stack::tcp_connect(Endpoint remote, Endpoint local, std::uint16_t user_mss) {
-    return impl_->tcp.connect(to_tcp(remote), to_tcp(local), impl_->now, user_mss);
+SockResult<SocketId> Stack::tcp_connect(Endpoint remote, Endpoint local, std::uint16_t user_mss,
+                                        bool fastopen) {
+    return impl_->tcp.connect(to_tcp(remote), to_tcp(local), impl_->now, user_mss, fastopen);
+}
+
+bool Stack::tcp_fastopen_deferred(SocketId s) const {
+    return impl_->tcp.fastopen_deferred(s);
 }
 
 SockResult<std::size_t> Stack::tcp_send(SocketId s, ByteSpan data, bool more, bool eor) {

@@ -134,8 +134,13 @@ class Stack {
     // or EADDRNOTAVAIL / EADDRINUSE by listen()'s rules. Reserves nothing.
     SockResult<std::uint16_t> tcp_check_bind(Endpoint local, bool reuse_address = false) const;
     // Non-blocking: returns the socket at once; kWritable (or kError) says how it ended.
+    // user_mss: TCP_MAXSEG. fastopen: TCP Fast Open (RFC 7413; TCP_FASTOPEN_CONNECT): with a
+    // cookie from an earlier connection to this peer the SYN waits for the first tcp_send(),
+    // which it carries (tcp_fastopen_deferred() is true until then); without one, the SYN
+    // asks for a cookie.
     SockResult<SocketId> tcp_connect(Endpoint remote, Endpoint local = {},
-                                     std::uint16_t user_mss = 0);  // user_mss: TCP_MAXSEG
+                                     std::uint16_t user_mss = 0, bool fastopen = false);
+    bool tcp_fastopen_deferred(SocketId s) const;
     // Bytes taken; EAGAIN if none. more: MSG_MORE (a partial tail waits for more); eor: MSG_EOR
     // (no segment joins the end of this write to later data).
     SockResult<std::size_t> tcp_send(SocketId s, ByteSpan data, bool more = false,

@@ -18,6 +18,7 @@
 #include "tcp/seq.hpp"
 #include "tcp/tcp_info.hpp"
 #include "wire/addr.hpp"
+#include "wire/tcp.hpp"
 
 namespace ustack::tcp {
 
@@ -129,7 +130,15 @@ struct Connection {
     Duration user_timeout{0};         // TCP_USER_TIMEOUT (0: retries2 decides)
     std::uint32_t notsent_lowat = 0;  // TCP_NOTSENT_LOWAT (0: none)
     std::vector<SeqNum> eor_marks;    // MSG_EOR record ends not yet sent: no segment crosses one
-    bool read_shutdown = false;       // shutdown(SHUT_RD)
+    // TCP Fast Open (RFC 7413), active side. The first SYN carries fastopen_syn: an empty
+    // option asks for a cookie; with a cookie cached for the peer, connect() sends nothing
+    // (deferred) and the SYN goes with the first data, up to syn_data_max() bytes of it.
+    bool fastopen_deferred = false;
+    std::optional<wire::FastOpenCookie> fastopen_syn;
+    std::uint16_t fastopen_mss = 0;  // the peer's MSS remembered with its cookie
+    std::uint32_t syn_data = 0;      // data bytes the SYN carried
+    bool syn_data_acked = false;     // ... and the SYN-ACK acknowledged them
+    bool read_shutdown = false;      // shutdown(SHUT_RD)
     bool orphan = false;              // the application closed it; it lives on to finish
     bool accepted = false;
     bool keepalive = false;

@@ -44,6 +44,7 @@ struct TcpInfo {
     std::uint32_t unread = 0, unsent = 0, ooo_bytes = 0;
     std::uint8_t snd_wscale = 0, rcv_wscale = 0;
     bool timestamps = false, sack = false, window_scale = false, in_recovery = false;
+    bool syn_data_acked = false;  // a Fast Open SYN's data was acknowledged by the SYN-ACK
     std::uint64_t segs_in = 0, segs_out = 0, bytes_acked = 0, bytes_received = 0;
     std::uint64_t bytes_sent = 0, bytes_retrans = 0;
     TcpEndpoint local, remote;

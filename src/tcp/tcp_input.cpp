@@ -272,9 +272,32 @@ void TcpLayer::on_syn_sent_segment(Connection& c, const SegmentIn& in, Instant n
         c.ts_recent = in.seg.options.timestamps->value;
         c.ts_recent_at = now;
     }
+    // RFC 7413 4.1.2: a cookie in the SYN-ACK of a connection that asked for one (or sent one)
+    // is kept for the next connection to this peer, with the MSS the peer offers (updated by
+    // every such SYN-ACK, cookie or not: it bounds the next SYN's data).
+    if (c.fastopen_syn) {
+        const auto& fo = in.seg.options.fastopen;
+        fastopen_remember(c, fo && fo->len > 0 ? &*fo : nullptr);
+    }
     if (h.has(kAck)) {
         c.snd_una = in.ack;
         c.syn_acked = true;
+        if (c.syn_data > 0) {
+            // Data the SYN carried: what the SYN-ACK acknowledges is done; the rest (the peer
+            // took only the SYN, RFC 7413 4.2.2) goes again at once after the handshake.
+            const auto acked = static_cast<std::uint32_t>(in.ack - (c.iss + 1));
+            const auto data_acked = std::min<std::uint32_t>(
+                acked, static_cast<std::uint32_t>(c.sndbuf.size()));
+            c.sndbuf.consume(data_acked);
+            c.bytes_acked += data_acked;
+            c.syn_data_acked = acked >= c.syn_data;
+            if (acked < c.syn_data) {
+                ++counters_.fastopen_active_fail;
+                c.snd_nxt = c.snd_una;
+                c.total_retrans += 1;
+                c.bytes_retrans += c.syn_data - acked;
+            }
+        }
         c.snd_wnd = h.window;  // unscaled in a SYN-ACK
         c.max_snd_wnd = c.snd_wnd;
         c.snd_wl1 = in.seq;

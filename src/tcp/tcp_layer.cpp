@@ -296,7 +296,7 @@ Result<ConnId, std::errc> TcpLayer::accept(ConnId listener, TcpEndpoint* peer) {
 }
 
 Result<ConnId, std::errc> TcpLayer::connect(TcpEndpoint remote, TcpEndpoint local, Instant now,
-                                            std::uint16_t user_mss) {
+                                            std::uint16_t user_mss, bool fastopen) {
     if (remote.port == 0 || remote.addr.is_unspecified())
         return unexpected(std::errc::invalid_argument);
     auto r = ip_.route(remote.addr);
@@ -322,10 +322,40 @@ Result<ConnId, std::errc> TcpLayer::connect(TcpEndpoint remote, TcpEndpoint loca
     if (user_mss != 0) c.mss = std::min(c.mss, user_mss);
     set_state(c, State::kSynSent, now);
     ++counters_.active_opens;
+    if (fastopen && (tc_.fastopen & 1u)) {
+        if (auto it = fastopen_cache_.find(remote.addr.value); it != fastopen_cache_.end()) {
+            // RFC 7413 3: with a cookie, the SYN waits for data to carry.
+            c.fastopen_syn = it->second.cookie;
+            c.fastopen_mss = it->second.mss;
+            c.fastopen_deferred = true;
+            return c.id;
+        }
+        c.fastopen_syn = wire::FastOpenCookie{};  // ask for one
+    }
     send_syn(c, now);
     arm_rto(c, now);
     reindex(c);
     return c.id;
+}
+
+bool TcpLayer::fastopen_deferred(ConnId id) const {
+    const Connection* c = find(id);
+    return c && c->fastopen_deferred;
+}
+
+void TcpLayer::fastopen_remember(const Connection& c, const wire::FastOpenCookie* cookie) {
+    const std::uint32_t key = c.tuple.remote_addr.value;
+    if (auto it = fastopen_cache_.find(key); it != fastopen_cache_.end()) {
+        if (cookie) it->second.cookie = *cookie;
+        it->second.mss = c.peer_mss;
+        return;
+    }
+    if (!cookie) return;
+    if (fastopen_cache_.size() >= tc_.fastopen_cache_entries) {
+        if (fastopen_cache_.empty()) return;
+        fastopen_cache_.erase(fastopen_cache_.begin());  // bounded: one goes to make room
+    }
+    fastopen_cache_[key] = FastOpenEntry{*cookie, c.peer_mss};
 }
 
 Result<std::size_t, std::errc> TcpLayer::send(ConnId id, ByteSpan data, Instant now, bool more,
@@ -337,6 +367,19 @@ Result<std::size_t, std::errc> TcpLayer::send(ConnId id, ByteSpan data, Instant 
     if (c->error != std::errc{} && !c->error_reported) {
         c->error_reported = true;
         return unexpected(c->error);
+    }
+    if (c->fastopen_deferred) {
+        // The deferred Fast Open SYN goes now with the cookie and what fits of the data
+        // (Linux returns that much from this call; the rest waits for the handshake). Empty
+        // data sends the SYN with the cookie alone.
+        const std::size_t n =
+            c->sndbuf.append(data.first(std::min<std::size_t>(data.size(), syn_data_max(*c))));
+        c->write_seq += static_cast<std::uint32_t>(n);
+        c->fastopen_deferred = false;
+        send_syn(*c, now);
+        arm_rto(*c, now);
+        reindex(*c);
+        return n;
     }
     switch (c->state) {
         case State::kSynSent:
@@ -489,7 +532,9 @@ std::uint32_t TcpLayer::poll(ConnId id) const {
     if (c->state == State::kClosed) ev |= events::kHangup;
     if (c->fin_received && c->fin_queued) ev |= events::kHangup;
     if (c->fin_received) ev |= events::kReadHangup;
-    const bool can_write = c->state == State::kEstablished || c->state == State::kCloseWait;
+    // A deferred Fast Open connect waits for data: writable (Linux: tcp_poll, defer_connect).
+    const bool can_write = c->state == State::kEstablished || c->state == State::kCloseWait ||
+                           c->fastopen_deferred;
     // Writable when a third of the buffer is free (Linux: sk_stream_wspace >= min_wspace), and,
     // with TCP_NOTSENT_LOWAT, while fewer bytes than that wait unsent.
     if (can_write && !c->fin_queued && c->sndbuf.free_space() >= c->sndbuf.capacity() / 3 &&
@@ -538,6 +583,7 @@ Result<TcpInfo, std::errc> TcpLayer::info(ConnId id) const {
     i.sack = c->sack_ok;
     i.window_scale = c->ws_ok;
     i.in_recovery = c->recovery->in_recovery();
+    i.syn_data_acked = c->syn_data_acked;
     i.segs_in = c->segs_in;
     i.segs_out = c->segs_out;
     i.bytes_acked = c->bytes_acked;

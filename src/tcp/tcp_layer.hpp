@@ -42,8 +42,12 @@ class TcpLayer : public net::Transport {
     // What bind() would say of `local` now: the port to use (an ephemeral one for port 0) or
     // EADDRNOTAVAIL / EADDRINUSE by the same rules as listen().
     Result<std::uint16_t, std::errc> check_bind(TcpEndpoint local, bool reuse_address) const;
+    // fastopen: TCP_FASTOPEN_CONNECT / MSG_FASTOPEN (RFC 7413). With a cookie cached for the
+    // peer nothing is sent yet: the SYN goes with the first send(), carrying the cookie and
+    // data, and fastopen_deferred() says so; without one the SYN asks for a cookie.
     Result<ConnId, std::errc> connect(TcpEndpoint remote, TcpEndpoint local, Instant now,
-                                      std::uint16_t user_mss = 0);
+                                      std::uint16_t user_mss = 0, bool fastopen = false);
+    bool fastopen_deferred(ConnId id) const;
     // more: MSG_MORE (hold a partial tail); eor: MSG_EOR (later data never joins this write's
     // last segment).
     Result<std::size_t, std::errc> send(ConnId id, ByteSpan data, Instant now, bool more = false,
@@ -145,6 +149,7 @@ class TcpLayer : public net::Transport {
     bool next_goes(const Connection& c, std::size_t len, std::size_t unsent, std::uint32_t usable,
                    std::uint32_t seg_size, std::uint32_t in_flight) const;
     std::uint32_t ts_now(const Connection& c, Instant now) const;
+    std::uint32_t syn_data_max(const Connection& c) const;
 
     // timers (tcp_timers.cpp)
     void on_conn_timer(Connection& c, Instant now);
@@ -170,6 +175,16 @@ class TcpLayer : public net::Transport {
     bool port_in_use(wire::Ipv4Addr addr, std::uint16_t port) const;
     Result<std::uint16_t, std::errc> pick_port(const FourTuple& t);
     Listener* find_listener(wire::Ipv4Addr addr, std::uint16_t port);
+    // A Fast Open connection's SYN-ACK: keep its cookie (nullptr: none came) and MSS.
+    void fastopen_remember(const Connection& c, const wire::FastOpenCookie* cookie);
+
+    // Fast Open cookies the peers gave us, by peer address (Linux keeps them in tcp_metrics),
+    // with the MSS each offered; bounded by TcpConfig::fastopen_cache_entries.
+    struct FastOpenEntry {
+        wire::FastOpenCookie cookie;
+        std::uint16_t mss = 0;
+    };
+    std::unordered_map<std::uint32_t, FastOpenEntry> fastopen_cache_;
 
     const StackConfig& cfg_;
     const TcpConfig& tc_;

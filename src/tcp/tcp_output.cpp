@@ -52,6 +52,9 @@ void TcpLayer::send_segment(Connection& c, SeqNum seq, std::size_t data_offset, 
         if (tc_.sack && (active || c.sack_ok)) opts.sack_permitted = true;
         if (tc_.timestamps && (active || c.ts_ok))
             opts.timestamps = wire::TcpTimestamps{ts_now(c, now), active ? 0u : c.ts_recent};
+        // Fast Open: only the first SYN asks for a cookie or carries one (a retransmitted SYN
+        // is a plain one, as Linux's).
+        if (active && c.fastopen_syn && c.retransmits == 0) opts.fastopen = c.fastopen_syn;
     } else {
         if (c.ts_ok) opts.timestamps = wire::TcpTimestamps{ts_now(c, now), c.ts_recent};
         // RFC 2018 4: report out-of-order data; the block holding the newest segment first.
@@ -152,9 +155,28 @@ void TcpLayer::send_syn(Connection& c, Instant now) {
     using namespace wire::tcp_flags;
     const bool syn_ack = c.state == State::kSynReceived;
     if (c.retransmits == 0) c.rtt_start = now;  // the handshake's RTT sample starts here
-    send_segment(c, c.iss, 0, 0, syn_ack ? (kSyn | kAck) : kSyn, now);
-    if (c.snd_nxt == c.iss) c.snd_nxt = c.iss + 1;
+    // A first SYN with a Fast Open cookie carries the data queued (RFC 7413 3); a retransmitted
+    // one goes without it, and the data follows the handshake.
+    std::size_t data = 0;
+    if (!syn_ack && c.retransmits == 0 && c.fastopen_syn && c.fastopen_syn->len > 0)
+        data = std::min<std::size_t>(c.sndbuf.size(), syn_data_max(c));
+    send_segment(c, c.iss, 0, data, syn_ack ? (kSyn | kAck) : kSyn, now);
+    if (data > 0) {
+        c.syn_data = static_cast<std::uint32_t>(data);
+        c.bytes_sent += data;
+        ++counters_.fastopen_active;
+    }
+    if (c.snd_nxt == c.iss) c.snd_nxt = c.iss + 1 + static_cast<std::uint32_t>(data);
     c.snd_max = seq_max(c.snd_max, c.snd_nxt);
+}
+
+// Data a Fast Open SYN may carry: a segment less the 40 bytes options may take (as Linux's
+// tcp_send_syn_data), within the MSS the peer offered when it gave the cookie.
+std::uint32_t TcpLayer::syn_data_max(const Connection& c) const {
+    std::uint32_t m = c.mss;
+    if (c.fastopen_mss != 0) m = std::min<std::uint32_t>(m, c.fastopen_mss);
+    if (tc_.timestamps) m -= std::min<std::uint32_t>(m, 12);
+    return m > 40 ? m - 40 : 0;
 }
 
 void TcpLayer::send_ack(Connection& c, Instant now) {

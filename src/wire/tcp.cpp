@@ -54,6 +54,19 @@ bool parse_options_into(ByteSpan opts, TcpOptions& o) {
                 }
                 break;
             }
+            case tcp_opt::kFastOpen: {
+                const std::size_t n = len - 2u;
+                if (n == 0 || (n >= kTcpFastOpenCookieMin && n <= kTcpFastOpenCookieMax &&
+                               n % 2 == 0)) {
+                    FastOpenCookie c;
+                    c.len = static_cast<std::uint8_t>(n);
+                    std::copy_n(v, n, c.bytes.begin());
+                    o.fastopen = c;
+                } else if (o.unknown_count < 255) {
+                    ++o.unknown_count;
+                }
+                break;
+            }
             default:
                 if (o.unknown_count < 255) ++o.unknown_count;
                 break;
@@ -117,7 +130,14 @@ ParseResult<TcpSegment> parse_tcp(ByteSpan d, Ipv4Addr src, Ipv4Addr dst, bool v
 namespace {
 
 bool is_syn_options(const TcpOptions& o) {
-    return o.mss.has_value() || o.window_scale.has_value() || o.sack_permitted;
+    return o.mss.has_value() || o.window_scale.has_value() || o.sack_permitted ||
+           o.fastopen.has_value();
+}
+
+// The Fast Open option with its padding to a 4-byte boundary (Linux: kind, length, cookie,
+// then NOP NOP when the length leaves two bytes over).
+std::size_t fastopen_size(const TcpOptions& o) {
+    return o.fastopen ? (2u + o.fastopen->len + 3u) & ~std::size_t{3} : 0u;
 }
 
 std::size_t sack_room(const TcpOptions& o, std::size_t used) {
@@ -139,6 +159,7 @@ std::size_t tcp_options_size(const TcpOptions& o, TcpOptionLayout) {
             n += 4;  // NOP NOP sackOK
         }
         if (o.window_scale) n += 4;  // NOP WS
+        n += fastopen_size(o);
     } else if (o.timestamps) {
         n += 12;
     }
@@ -188,6 +209,14 @@ std::size_t write_tcp_options(MutableByteSpan out, const TcpOptions& o, TcpOptio
             put8(tcp_opt::kWindowScale);
             put8(3);
             put8(*o.window_scale);
+        }
+        if (o.fastopen) {
+            const std::size_t end = i + fastopen_size(o);
+            put8(tcp_opt::kFastOpen);
+            put8(static_cast<std::uint8_t>(2 + o.fastopen->len));
+            std::copy_n(o.fastopen->bytes.begin(), o.fastopen->len, p + i);
+            i += o.fastopen->len;
+            while (i < end) put8(tcp_opt::kNop);
         }
     } else if (o.timestamps) {
         put8(tcp_opt::kNop);

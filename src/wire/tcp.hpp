@@ -34,7 +34,18 @@ inline constexpr std::uint8_t kWindowScale = 3;
 inline constexpr std::uint8_t kSackPermitted = 4;
 inline constexpr std::uint8_t kSack = 5;
 inline constexpr std::uint8_t kTimestamps = 8;
+inline constexpr std::uint8_t kFastOpen = 34;  // RFC 7413 TCP Fast Open cookie
 }  // namespace tcp_opt
+
+// RFC 7413 4.1.1: a cookie is 4 to 16 bytes, even; an empty one is a cookie request.
+inline constexpr std::size_t kTcpFastOpenCookieMin = 4;
+inline constexpr std::size_t kTcpFastOpenCookieMax = 16;
+struct FastOpenCookie {
+    std::uint8_t len = 0;  // 0: a request
+    std::array<std::byte, kTcpFastOpenCookieMax> bytes{};
+    ByteSpan view() const { return ByteSpan{bytes.data(), len}; }
+    friend bool operator==(const FastOpenCookie&, const FastOpenCookie&) = default;
+};
 
 struct SackBlock {
     std::uint32_t left = 0;   // first sequence number of the block
@@ -55,6 +66,9 @@ struct TcpOptions {
     std::optional<TcpTimestamps> timestamps;
     std::array<SackBlock, kTcpMaxSackBlocks> sack_blocks{};
     std::uint8_t sack_count = 0;
+    // Fast Open option (SYN and SYN-ACK only): a request (empty) or a cookie. One of a length
+    // RFC 7413 does not allow is skipped (counted as unknown), not an error.
+    std::optional<FastOpenCookie> fastopen;
     std::uint8_t unknown_count = 0;  // options skipped by length
 
     friend bool operator==(const TcpOptions&, const TcpOptions&) = default;

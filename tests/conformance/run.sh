@@ -77,7 +77,7 @@ so_flags() {
   while IFS= read -r kv; do
     flags+=",${kv#net.ipv4.}"
   done < <(grep -v '^[[:space:]]*//' "$f" |
-    grep -oE '(net\.ipv4\.|/proc/sys/net/ipv4/)tcp_[a-z0-9_]+=("[^"]*"|[^ `;"]+)' |
+    grep -oE '(net\.ipv4\.|/proc/sys/net/ipv4/)tcp_[a-z0-9_]+=("[^"]*"|[^ `;"\\]+)' |
     sed -e 's#^/proc/sys/net/ipv4/#net.ipv4.#' | tr -d '"')
   echo "${flags#,}"
 }

@@ -320,8 +320,8 @@ TEST(WireTcp, ParsesEolNopAndStopsAtEol) {
 }
 
 TEST(WireTcp, SkipsUnknownOptionsByLength) {
-    // MPTCP (30, length 4), a TFO cookie (34, length 10), an experimental option (254, length 2)
-    // and an MD5 signature (19, length 18), around options we know.
+    // MPTCP (30, length 4), an experimental option (254, length 2) and an MD5 signature (19,
+    // length 18), around options we know (a TFO cookie among them).
     TcpOptions o = parse_options_ok(
         "1e040000"
         "220a0102030405060708"
@@ -330,10 +330,50 @@ TEST(WireTcp, SkipsUnknownOptionsByLength) {
         "0303070000");
     EXPECT_TRUE(o.sack_permitted);
     EXPECT_EQ(o.window_scale, 7);
-    EXPECT_EQ(o.unknown_count, 3);
+    EXPECT_EQ(o.unknown_count, 2);
+    ASSERT_TRUE(o.fastopen);
+    EXPECT_EQ(o.fastopen->len, 8);
+    EXPECT_EQ(o.fastopen->bytes[0], std::byte{1});
+    EXPECT_EQ(o.fastopen->bytes[7], std::byte{8});
     o = parse_options_ok("1312000102030405060708090a0b0c0d0e0f0204ffff");
     EXPECT_EQ(o.unknown_count, 1);
     EXPECT_EQ(o.mss, 0xffff);
+}
+
+// RFC 7413 4.1.1: an empty Fast Open option asks for a cookie; a cookie is 4 to 16 bytes, even.
+// A Fast Open option of any other length is skipped, not taken as a broken option list.
+TEST(WireTcp, FastOpenOptionParsesRequestsAndCookies) {
+    TcpOptions o = parse_options_ok("2202");
+    ASSERT_TRUE(o.fastopen);
+    EXPECT_EQ(o.fastopen->len, 0);
+    o = parse_options_ok("2212000102030405060708090a0b0c0d0e0f");
+    ASSERT_TRUE(o.fastopen);
+    EXPECT_EQ(o.fastopen->len, 16);
+    EXPECT_EQ(o.fastopen->bytes[15], std::byte{0x0f});
+    for (const char* odd : {"220300", "22050102030000", "2204010200"}) {
+        o = parse_options_ok(odd);
+        EXPECT_FALSE(o.fastopen) << odd;
+        EXPECT_EQ(o.unknown_count, 1) << odd;
+    }
+}
+
+// Linux's SYN layout: the Fast Open option after window scale, NOP-padded to a word.
+TEST(WireTcp, FastOpenOptionWrittenLastInSyn) {
+    TcpOptions o;
+    o.mss = 1460;
+    o.sack_permitted = true;
+    o.window_scale = 8;
+    o.fastopen = FastOpenCookie{};
+    // <mss 1460,nop,nop,sackOK,nop,wscale 8,FO,nop,nop>
+    EXPECT_EQ(written_options(o), "020405b4010104020103030822020101");
+    o.fastopen->len = 8;
+    for (int i = 0; i < 8; ++i) o.fastopen->bytes[i] = std::byte(0xa0 + i);
+    o.timestamps = TcpTimestamps{100, 0};
+    // <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8,FO a0..a7,nop,nop>
+    EXPECT_EQ(written_options(o),
+              "020405b40402080a000000640000000001030308220aa0a1a2a3a4a5a6a70101");
+    EXPECT_EQ(tcp_options_size(o), 32u);
+    EXPECT_EQ(parse_options_ok(written_options(o).c_str()).fastopen, o.fastopen);
 }
 
 TEST(WireTcp, RejectsMalformedOptionLists) {

@@ -36,6 +36,9 @@ struct TcpConfig {
     // too), 2 lets listeners that ask for it (TCP_FASTOPEN) take data in a SYN.
     std::uint32_t fastopen = 1;
     std::size_t fastopen_cache_entries = 1024;  // cookies remembered, one per peer address
+    // Added to RACK's reordering timer (RFC 8985 6.3), as Linux's TCP_TIMEOUT_MIN (two jiffies;
+    // 2 ms at HZ=1000): a reordering window of microseconds still waits this long.
+    Duration rack_timer_min = std::chrono::milliseconds(2);
     std::uint16_t default_mss = 536;                       // RFC 9293 3.7.1, when none is offered
     std::uint32_t max_backlog = 4096;                      // somaxconn
     Duration keepalive_idle = std::chrono::seconds(7200);  // tcp_keepalive_time

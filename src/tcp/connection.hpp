@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -48,6 +49,19 @@ struct FourTupleHash {
 };
 
 using ConnId = std::uint32_t;
+
+// One data segment sent and not yet cumulatively acknowledged: the sender's scoreboard entry
+// (RFC 6675 2), with its send time for RACK (RFC 8985). Kept for connections with SACK.
+struct TxSeg {
+    SeqNum start, end;  // sequence space covered (a FIN counts one)
+    Instant xmit{};     // when it (or its latest retransmission) was sent
+    bool sacked = false;   // a SACK block covered it
+    bool lost = false;     // RACK declared it lost, not yet retransmitted
+    bool retrans = false;  // it has been retransmitted (RACK: its RTT is ambiguous)
+    bool psh = false, fin = false;
+    bool partly_acked = false;  // a cumulative ACK ended inside it
+    std::uint32_t len() const { return static_cast<std::uint32_t>(end - start); }
+};
 
 struct Connection {
     ConnId id = 0;
@@ -107,7 +121,22 @@ struct Connection {
 
     // --- congestion control and recovery --------------------------------------------------------
     std::unique_ptr<CongestionControl> cc;
-    std::unique_ptr<LossRecovery> recovery;
+    std::unique_ptr<LossRecovery> recovery;  // NewReno, for peers without SACK
+    // With SACK: the scoreboard, RACK loss detection (RFC 8985) and recovery paced by PRR
+    // (RFC 6937) replace duplicate-ACK counting.
+    std::deque<TxSeg> txq;             // by sequence, from SND.UNA
+    bool sack_recovery = false;        // in SACK-based loss recovery
+    SeqNum recovery_point;             // recovery ends when SND.UNA reaches it (RFC 6675)
+    std::uint32_t prr_delivered = 0;   // bytes delivered to the peer during recovery
+    std::uint32_t prr_out = 0;         // bytes sent during recovery
+    std::uint32_t recover_fs = 0;      // flight size when recovery began
+    std::uint32_t prr_allow = 0;       // bytes the current ACK lets out (PRR sndcnt)
+    Instant rack_xmit{};               // RACK.xmit_ts: send time of the newest delivered segment
+    SeqNum rack_end;                   // RACK.end_seq
+    Duration rack_rtt{};               // RACK.rtt
+    SeqNum rack_fack;                  // highest sequence delivered (RACK.fack)
+    bool rack_reord = false;           // reordering seen (RACK.reord)
+    Instant reo_at = kNever;           // RACK reordering timer
 
     // --- ACK generation -------------------------------------------------------------------------
     bool ack_now = false;             // an ACK must go out on the next output
@@ -129,7 +158,8 @@ struct Connection {
     std::uint32_t syn_retries = 0;    // TCP_SYNCNT (0: the config's)
     Duration user_timeout{0};         // TCP_USER_TIMEOUT (0: retries2 decides)
     std::uint32_t notsent_lowat = 0;  // TCP_NOTSENT_LOWAT (0: none)
-    std::vector<SeqNum> eor_marks;    // MSG_EOR record ends not yet sent: no segment crosses one
+    // MSG_EOR record ends not yet acknowledged: no segment, first sent or resent, crosses one.
+    std::vector<SeqNum> eor_marks;
     // TCP Fast Open (RFC 7413), active side. The first SYN carries fastopen_syn: an empty
     // option asks for a cookie; with a cookie cached for the peer, connect() sends nothing
     // (deferred) and the SYN goes with the first data, up to syn_data_max() bytes of it.
@@ -170,6 +200,7 @@ struct Connection {
         if (delack_at < d) d = delack_at;
         if (keepalive_at < d) d = keepalive_at;
         if (close_at < d) d = close_at;
+        if (reo_at < d) d = reo_at;
         return d;
     }
 };

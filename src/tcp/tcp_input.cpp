@@ -551,15 +551,24 @@ bool TcpLayer::process_ack(Connection& c, const SegmentIn& in, Instant now) {
         c.retransmits = 0;
         c.first_retrans_at = kNever;
         c.rtt.reset_backoff();
-        recovery_action =
-            c.recovery->on_ack(AckEvent{in.ack, una_before, c.snd_max, acked, data_acked,
-                                        flight_before, c.bytes_in_flight(), false, c.mss},
-                               *c.cc, now);
+        // Record ends now acknowledged are no longer needed to cut segments.
+        while (!c.eor_marks.empty() && c.eor_marks.front() <= c.snd_una)
+            c.eor_marks.erase(c.eor_marks.begin());
+        if (c.sack_ok) {
+            sack_ack(c, in, flight_before, data_acked, now);
+        } else {
+            recovery_action =
+                c.recovery->on_ack(AckEvent{in.ack, una_before, c.snd_max, acked, data_acked,
+                                            flight_before, c.bytes_in_flight(), false, c.mss},
+                                   *c.cc, now);
+        }
         // RFC 6298 5.2 / 5.3: stop the timer when all is acknowledged, else restart it.
         c.rto_at = (c.snd_una == c.snd_max) ? kNever : now + c.rtt.rto();
         c.persist = false;
         if (c.sndbuf.free_space() >= c.sndbuf.capacity() / 3 && data_acked > 0)
             notify(c, events::kWritable);
+    } else if (c.sack_ok) {
+        sack_ack(c, in, flight_before, 0, now);
     } else {
         recovery_action = c.recovery->on_ack(
             AckEvent{in.ack, una_before, c.snd_max, 0, 0, flight_before, flight_before, dup, c.mss},

@@ -582,7 +582,7 @@ Result<TcpInfo, std::errc> TcpLayer::info(ConnId id) const {
     i.timestamps = c->ts_ok;
     i.sack = c->sack_ok;
     i.window_scale = c->ws_ok;
-    i.in_recovery = c->recovery->in_recovery();
+    i.in_recovery = c->recovery->in_recovery() || c->sack_recovery;
     i.syn_data_acked = c->syn_data_acked;
     i.segs_in = c->segs_in;
     i.segs_out = c->segs_out;

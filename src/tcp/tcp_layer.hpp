@@ -151,6 +151,24 @@ class TcpLayer : public net::Transport {
     std::uint32_t ts_now(const Connection& c, Instant now) const;
     std::uint32_t syn_data_max(const Connection& c) const;
 
+    // SACK scoreboard, RACK and PRR (tcp_sack.cpp)
+    void txq_sent(Connection& c, SeqNum start, std::uint32_t len, std::uint8_t flags, bool retrans,
+                  Instant now);
+    void txq_split(Connection& c, SeqNum at);
+    void txq_resent(Connection& c, SeqNum start, SeqNum end, Instant now);
+    std::uint32_t scoreboard_ack(Connection& c, const wire::TcpOptions& o, Instant now);
+    void rack_delivered(Connection& c, const TxSeg& s, Instant now);
+    bool rack_detect_loss(Connection& c, Instant now);
+    Duration rack_reo_wnd(const Connection& c) const;
+    std::uint32_t sack_pipe(const Connection& c) const;
+    void sack_enter_recovery(Connection& c, std::uint32_t flight, Instant now);
+    void prr_update(Connection& c, std::uint32_t delivered);
+    std::uint32_t sack_ack(Connection& c, const SegmentIn& in, std::uint32_t flight_before,
+                           std::uint32_t data_acked, Instant now);
+    void retransmit_lost(Connection& c, std::uint32_t& budget, const net::RouteInfo* route,
+                         Instant now);
+    void on_reo_timeout(Connection& c, Instant now);
+
     // timers (tcp_timers.cpp)
     void on_conn_timer(Connection& c, Instant now);
     void on_rto(Connection& c, Instant now);

@@ -224,6 +224,9 @@ void TcpLayer::retransmit_head(Connection& c, Instant now) {
     if (data == c.sndbuf.size() && c.fin_queued && data < outstanding) flags |= kFin;
     if (data == c.sndbuf.size() && data > 0) flags |= kPsh;
     send_segment(c, c.snd_una, 0, data, flags, now);
+    if (c.sack_ok)
+        txq_resent(c, c.snd_una,
+                   c.snd_una + static_cast<std::uint32_t>(data) + ((flags & kFin) ? 1u : 0u), now);
     c.rtt_timing = false;  // Karn: no sample from a retransmitted segment
     ++c.total_retrans;
     ++counters_.retrans_segs;
@@ -298,26 +301,46 @@ void TcpLayer::output(Connection& c, Instant now) {
     const std::uint32_t seg_size = segment_size(c);
     // Largest super-segment: whole segments in a 64 KiB IP datagram with full headers.
     const std::size_t tso_max = tso ? (65535u - 20u - 60u) / seg_size * seg_size : seg_size;
+    // With SACK, congestion control's allowance is counted against the pipe (RFC 6675: SACKed
+    // and lost segments are not in flight) and, in recovery, set by PRR; lost segments go
+    // first.
+    std::uint32_t budget = UINT32_MAX;
+    if (c.sack_ok) {
+        if (c.sack_recovery) {
+            budget = c.prr_allow;
+        } else {
+            const std::uint32_t cwnd = c.cc->state().cwnd, pipe = sack_pipe(c);
+            budget = cwnd > pipe ? cwnd - pipe : 0u;
+        }
+        retransmit_lost(c, budget, rt ? &*rt : nullptr, now);
+    }
     for (int guard = 0; guard < 1 << 16; ++guard) {
         const std::uint32_t in_flight = c.bytes_in_flight();
         const std::size_t unsent = c.unsent();
-        const std::uint32_t wnd = send_window(c);
-        const std::int32_t room = (c.snd_una + wnd) - c.snd_nxt;
-        const std::uint32_t usable = room > 0 ? static_cast<std::uint32_t>(room) : 0u;
+        std::uint32_t usable;
+        if (c.sack_ok) {
+            const std::int32_t room = (c.snd_una + c.snd_wnd) - c.snd_nxt;
+            usable = std::min(room > 0 ? static_cast<std::uint32_t>(room) : 0u, budget);
+        } else {
+            const std::uint32_t wnd = send_window(c);
+            const std::int32_t room = (c.snd_una + wnd) - c.snd_nxt;
+            usable = room > 0 ? static_cast<std::uint32_t>(room) : 0u;
+        }
         if (unsent > 0) {
             std::size_t len = std::min<std::size_t>({unsent, usable, tso ? tso_max : seg_size});
             // A super-segment carries whole segments unless it ends the queued data.
             if (len > seg_size && len < unsent) len -= len % seg_size;
-            // MSG_EOR: no segment crosses the end of a record.
-            while (!c.eor_marks.empty() && c.eor_marks.front() - c.snd_nxt <= 0)
-                c.eor_marks.erase(c.eor_marks.begin());
+            // MSG_EOR: no segment crosses the end of a record (the marks stay until
+            // acknowledged, so that a resend from SND.UNA keeps them too).
             bool at_record_end = false;
-            if (!c.eor_marks.empty() && len > 0) {
-                const auto to_mark = static_cast<std::size_t>(c.eor_marks.front() - c.snd_nxt);
-                if (to_mark <= len) {
+            for (SeqNum m : c.eor_marks) {
+                if (m <= c.snd_nxt) continue;
+                const auto to_mark = static_cast<std::size_t>(m - c.snd_nxt);
+                if (len > 0 && to_mark <= len) {
                     len = to_mark;
                     at_record_end = true;
                 }
+                break;
             }
             if (len == 0) {
                 // Zero window with nothing in flight: the persist timer probes it (RFC 9293
@@ -354,6 +377,17 @@ void TcpLayer::output(Connection& c, Instant now) {
             if (last && c.fin_queued) flags |= kFin;
             const auto offset = static_cast<std::size_t>(c.snd_nxt - c.snd_una);
             send_segment(c, c.snd_nxt, offset, len, flags, now, rt ? &*rt : nullptr);
+            if (c.sack_ok) {
+                txq_sent(c, c.snd_nxt, static_cast<std::uint32_t>(len), flags, retransmission,
+                         now);
+                const std::uint32_t used =
+                    static_cast<std::uint32_t>(len) + ((flags & kFin) ? 1u : 0u);
+                budget -= std::min(budget, used);
+                if (c.sack_recovery) {
+                    c.prr_out += used;
+                    c.prr_allow -= std::min(c.prr_allow, used);
+                }
+            }
             if (retransmission) {
                 ++c.total_retrans;
                 ++counters_.retrans_segs;
@@ -374,6 +408,7 @@ void TcpLayer::output(Connection& c, Instant now) {
         if (c.flush != Connection::Flush::kNone) c.flush = Connection::Flush::kNone;
         if (c.fin_queued && c.snd_nxt == c.fin_seq()) {
             send_segment(c, c.snd_nxt, 0, 0, kAck | kFin, now);
+            if (c.sack_ok) txq_sent(c, c.snd_nxt, 0, kAck | kFin, c.snd_nxt < c.snd_max, now);
             c.snd_nxt += 1;
             c.snd_max = seq_max(c.snd_max, c.snd_nxt);
             arm_rto(c, now);

@@ -84,6 +84,11 @@ void TcpLayer::on_conn_timer(Connection& c, Instant now) {
             output(c, now);
         }
     }
+    if (c.reo_at <= now) {
+        c.reo_at = kNever;
+        on_reo_timeout(c, now);
+        if (c.state == State::kClosed) return;
+    }
     if (c.rto_at <= now) {
         c.rto_at = kNever;
         if (c.persist) {
@@ -138,6 +143,12 @@ void TcpLayer::on_rto(Connection& c, Instant now) {
     ++c.retransmits;
     c.cc->on_rto(static_cast<std::uint32_t>(c.snd_max - c.snd_una));
     c.recovery->on_timeout(c.snd_max);
+    // With SACK, the scoreboard starts afresh: everything from SND.UNA is resent and entered
+    // again as it goes.
+    c.txq.clear();
+    c.sack_recovery = false;
+    c.prr_allow = 0;
+    c.reo_at = kNever;
     c.rtt.backoff();
     c.rtt_timing = false;
     c.snd_nxt = c.snd_una;

@@ -167,6 +167,13 @@ bool apply_flag(const std::string& key, const std::string& value, posix::Runtime
     if (key == "tcp_keepalive_intvl") return secs(tc.keepalive_interval);
     if (key == "tcp_keepalive_probes")
         return is_num && n > 0 && ((tc.keepalive_probes = static_cast<std::uint32_t>(n)), true);
+    if (key == "tcp_congestion_control") {
+        if (value == "cubic") return (tc.congestion = TcpConfig::Congestion::kCubic), true;
+        if (value == "reno") return (tc.congestion = TcpConfig::Congestion::kNewReno), true;
+        std::fprintf(stderr, "ustack packetdrill adapter: congestion control %s is not there\n",
+                     value.c_str());
+        return true;
+    }
     if (key == "tcp_rmem" || key == "tcp_wmem") {
         auto v = numbers(value);
         if (v.size() != 3) return false;

@@ -26,6 +26,9 @@ struct TcpConfig {
     // The most one ACK grows cwnd in slow start, in segments (RFC 3465 L); 0: no limit, as
     // Linux (tcp_slow_start adds every packet acknowledged).
     std::uint32_t slow_start_ack_limit = 0;
+    // tcp_congestion_control: CUBIC (RFC 9438), Linux's default, or NewReno (RFC 5681/6582).
+    enum class Congestion : std::uint8_t { kCubic, kNewReno };
+    Congestion congestion = Congestion::kCubic;
     std::size_t send_buffer = 1 << 20;
     std::size_t recv_buffer = 1 << 20;
     std::size_t max_recv_buffer = 6 << 20;                 // tcp_rmem[2]: sets window scale

@@ -1,7 +1,7 @@
 // Congestion control behind one interface, chosen per connection (RFC 5681 slow start and
-// congestion avoidance, RFC 6582 NewReno recovery, RFC 6928 initial window). CUBIC plugs in here
-// later. Loss detection (duplicate ACKs, SACK, RTO) lives in the sender, which tells the
-// controller what happened; the controller owns cwnd and ssthresh only.
+// congestion avoidance, RFC 6582 NewReno recovery, RFC 6928 initial window; RFC 9438 CUBIC).
+// Loss detection (duplicate ACKs, SACK, RTO) lives in the sender, which tells the controller
+// what happened; the controller owns cwnd and ssthresh only.
 #pragma once
 
 #include <cstdint>
@@ -39,5 +39,9 @@ class CongestionControl {
 // slow_start_ack_limit: RFC 3465's L, in segments, the most one ACK may grow cwnd in slow
 // start; 0 for no limit (Linux: a stretch ACK grows it by everything it acknowledges).
 std::unique_ptr<CongestionControl> make_newreno(std::uint32_t slow_start_ack_limit = 0);
+
+// CUBIC (RFC 9438: beta 0.7, C 0.4, fast convergence, Reno-friendly region; no HyStart) with
+// NewReno's slow start (same slow_start_ack_limit) and recovery windows.
+std::unique_ptr<CongestionControl> make_cubic(std::uint32_t slow_start_ack_limit = 0);
 
 }  // namespace ustack::tcp

@@ -93,7 +93,9 @@ Connection& TcpLayer::create(const FourTuple& t, Instant now) {
     c->tuple = t;
     c->sndbuf.set_capacity(tc_.send_buffer);
     c->rcvbuf.set_capacity(tc_.recv_buffer);
-    c->cc = make_newreno(tc_.slow_start_ack_limit);
+    c->cc = tc_.congestion == TcpConfig::Congestion::kCubic
+                ? make_cubic(tc_.slow_start_ack_limit)
+                : make_newreno(tc_.slow_start_ack_limit);
     c->recovery = make_newreno_recovery();
     c->quickacks = tc_.quickack_segments;
     c->rcv_wscale =

@@ -305,11 +305,16 @@ void TcpLayer::output(Connection& c, Instant now) {
     // and lost segments are not in flight) and, in recovery, set by PRR; lost segments go
     // first.
     std::uint32_t budget = UINT32_MAX;
+    // Linux marks a run cut short by the window with PSH only when nothing is SACKed or lost:
+    // not what limited transmit or PRR lets out.
+    bool plain_flight = true;
     if (c.sack_ok) {
+        const std::uint32_t pipe = sack_pipe(c);
+        plain_flight = !c.sack_recovery && pipe == c.bytes_in_flight();
         if (c.sack_recovery) {
             budget = c.prr_allow;
         } else {
-            const std::uint32_t cwnd = c.cc->state().cwnd, pipe = sack_pipe(c);
+            const std::uint32_t cwnd = c.cc->state().cwnd;
             budget = cwnd > pipe ? cwnd - pipe : 0u;
         }
         retransmit_lost(c, budget, rt ? &*rt : nullptr, now);
@@ -368,7 +373,7 @@ void TcpLayer::output(Connection& c, Instant now) {
             // the window or by Nagle while data waits.
             // Retransmissions (after an RTO) are not runs of new data: no cut-short PSH.
             const bool retransmission = c.snd_nxt < c.snd_max;
-            const bool next_held = !retransmission && !last && !at_record_end &&
+            const bool next_held = !retransmission && plain_flight && !last && !at_record_end &&
                                    !next_goes(c, len, unsent, usable, seg_size, in_flight);
             std::uint8_t flags = kAck;
             if ((last && !c.more) || at_record_end || next_held ||

@@ -13,6 +13,8 @@ class SackRecovery : public TcpHarness {
     SocketId c = 0;
     void SetUp() override {
         cfg.tcp.timestamps = false;
+        // NewReno's ssthresh (half the flight) keeps PRR's arithmetic in round numbers.
+        cfg.tcp.congestion = TcpConfig::Congestion::kNewReno;
         start();
         // The peer offers MSS 1000 and SACK; no window scaling. The handshake takes 8 ms: the
         // first RTT sample, and the minimum RTT RACK's reordering window is made of.

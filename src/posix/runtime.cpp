@@ -115,11 +115,11 @@ struct Sock {
     bool zerocopy = false;  // SO_ZEROCOPY: accepted; MSG_ZEROCOPY sends copy (see README)
     bool nodelay = false;
     bool cork = false;
-    int user_mss = 0;            // TCP_MAXSEG
+    int user_mss = 0;               // TCP_MAXSEG
     bool fastopen_connect = false;  // TCP_FASTOPEN_CONNECT
-    int syn_count = 0;           // TCP_SYNCNT (0: the stack's)
-    unsigned user_timeout = 0;   // TCP_USER_TIMEOUT, ms
-    unsigned notsent_lowat = 0;  // TCP_NOTSENT_LOWAT (0: none)
+    int syn_count = 0;              // TCP_SYNCNT (0: the stack's)
+    unsigned user_timeout = 0;      // TCP_USER_TIMEOUT, ms
+    unsigned notsent_lowat = 0;     // TCP_NOTSENT_LOWAT (0: none)
     bool keepalive = false;
     int keep_idle = 7200, keep_intvl = 75, keep_cnt = 9;
     bool linger_on = false;
@@ -1019,7 +1019,7 @@ ssize_t Runtime::sendto(int fd, const void* buf, size_t len, int flags, const so
         if (family_of(to) == AF_UNSPEC) return fail(EOPNOTSUPP);  // Linux: no disconnect here
         Endpoint remote;
         if (int e = read_addr(to, tolen, remote)) return fail(e);
-        if (!(impl_->stack.config().tcp.fastopen & 1u)) return fail(EOPNOTSUPP);
+        if (!impl_->stack.config().tcp.fastopen_client()) return fail(EOPNOTSUPP);
         if (int e = impl_->start_connect(*s, remote, true)) return fail(e);
         // Nothing to carry: the SYN goes with the cookie alone.
         if (len == 0 && impl_->stack.tcp_fastopen_deferred(s->sid))
@@ -1514,7 +1514,7 @@ int Runtime::setsockopt(int fd, int level, int name, const void* value, socklen_
                 // client side of Fast Open is off (tcp_fastopen & 1).
                 if (int e = get_int(value, len, v)) return fail(e);
                 if (v < 0 || v > 1) return fail(EINVAL);
-                if (!(impl_->stack.config().tcp.fastopen & 1u)) return fail(EOPNOTSUPP);
+                if (!impl_->stack.config().tcp.fastopen_client()) return fail(EOPNOTSUPP);
                 if (s->kind != Sock::Kind::kFresh) return fail(EINVAL);
                 s->fastopen_connect = v != 0;
                 return 0;

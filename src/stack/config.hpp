@@ -31,14 +31,18 @@ struct TcpConfig {
     Congestion congestion = Congestion::kCubic;
     std::size_t send_buffer = 1 << 20;
     std::size_t recv_buffer = 1 << 20;
-    std::size_t max_recv_buffer = 6 << 20;                 // tcp_rmem[2]: sets window scale
-    bool window_scaling = true;                            // tcp_window_scaling
-    bool timestamps = true;                                // tcp_timestamps
-    bool sack = true;                                      // tcp_sack
+    std::size_t max_recv_buffer = 6 << 20;  // tcp_rmem[2]: sets window scale
+    bool window_scaling = true;             // tcp_window_scaling
+    bool timestamps = true;                 // tcp_timestamps
+    bool sack = true;                       // tcp_sack
     // tcp_fastopen (RFC 7413), Linux's bits: 1 lets clients use Fast Open (the default there
     // too), 2 lets listeners that ask for it (TCP_FASTOPEN) take data in a SYN.
     std::uint32_t fastopen = 1;
+    bool fastopen_client() const { return (fastopen & 1u) != 0; }
     std::size_t fastopen_cache_entries = 1024;  // cookies remembered, one per peer address
+    // tcp_reordering: SACKed segments above a hole that make it lost at once (DupThresh,
+    // RFC 6675; RACK's reordering window is 0 from there until reordering is seen).
+    std::uint32_t reordering = 3;
     // Added to RACK's reordering timer (RFC 8985 6.3), as Linux's TCP_TIMEOUT_MIN (two jiffies;
     // 2 ms at HZ=1000): a reordering window of microseconds still waits this long.
     Duration rack_timer_min = std::chrono::milliseconds(2);

@@ -99,7 +99,7 @@ struct TcpCounters {
     std::uint64_t abort_on_linger = 0;
     std::uint64_t time_wait_recycled = 0;
     std::uint64_t rcv_window_full_drops = 0;
-    std::uint64_t bad_segment_drops = 0;  // segments the state rules discard
+    std::uint64_t bad_segment_drops = 0;     // segments the state rules discard
     std::uint64_t fastopen_active = 0;       // SYNs sent with data and a cookie
     std::uint64_t fastopen_active_fail = 0;  // ...whose data the SYN-ACK did not acknowledge
 };

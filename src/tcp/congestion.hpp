@@ -4,8 +4,10 @@
 // what happened; the controller owns cwnd and ssthresh only.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "common/time.hpp"
@@ -35,6 +37,45 @@ class CongestionControl {
     virtual CongestionState state() const = 0;
     virtual void set_mss(std::uint32_t mss) = 0;
 };
+
+// Arithmetic the controllers share.
+namespace cc {
+
+// Initial ssthresh is "arbitrarily high" (RFC 5681 3.1): slow start runs until the first loss.
+inline constexpr std::uint32_t kInfiniteSsthresh = UINT32_MAX;
+
+inline std::uint32_t saturate(std::uint64_t v) {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, UINT32_MAX));
+}
+
+// RFC 5681 3.1 slow start, counting bytes (RFC 3465), at most ack_limit * SMSS per ACK when a
+// limit is set (RFC 3465 2.2 suggests L = 2; Linux has none). Returns nothing while the ACK is
+// used up below ssthresh; once cwnd reaches ssthresh (or was there already), the bytes left
+// for congestion avoidance.
+inline std::optional<std::uint64_t> slow_start(std::uint32_t& cwnd, std::uint32_t ssthresh,
+                                               std::uint64_t acked, std::uint32_t ack_limit,
+                                               std::uint32_t mss) {
+    if (cwnd >= ssthresh) return acked;
+    const std::uint64_t grow =
+        ack_limit == 0 ? acked : std::min<std::uint64_t>(acked, std::uint64_t{ack_limit} * mss);
+    const std::uint64_t room = ssthresh - cwnd;
+    if (grow < room) {
+        cwnd += static_cast<std::uint32_t>(grow);
+        return std::nullopt;
+    }
+    cwnd = ssthresh;
+    return acked - std::min(acked, room);
+}
+
+// RFC 6582 3.2 step 3, first option: the window after recovery, min(ssthresh,
+// max(FlightSize, SMSS) + SMSS), which avoids a burst when little is in flight.
+inline std::uint32_t deflated_cwnd(std::uint32_t ssthresh, std::uint32_t flight,
+                                   std::uint32_t mss) {
+    const std::uint64_t flight_based = std::uint64_t{std::max(flight, mss)} + mss;
+    return saturate(std::min<std::uint64_t>(ssthresh, flight_based));
+}
+
+}  // namespace cc
 
 // slow_start_ack_limit: RFC 3465's L, in segments, the most one ACK may grow cwnd in slow
 // start; 0 for no limit (Linux: a stretch ACK grows it by everything it acknowledges).

@@ -53,8 +53,8 @@ using ConnId = std::uint32_t;
 // One data segment sent and not yet cumulatively acknowledged: the sender's scoreboard entry
 // (RFC 6675 2), with its send time for RACK (RFC 8985). Kept for connections with SACK.
 struct TxSeg {
-    SeqNum start, end;  // sequence space covered (a FIN counts one)
-    Instant xmit{};     // when it (or its latest retransmission) was sent
+    SeqNum start, end;     // sequence space covered (a FIN counts one)
+    Instant xmit{};        // when it (or its latest retransmission) was sent
     bool sacked = false;   // a SACK block covered it
     bool lost = false;     // RACK declared it lost, not yet retransmitted
     bool retrans = false;  // it has been retransmitted (RACK: its RTT is ambiguous)
@@ -124,19 +124,19 @@ struct Connection {
     std::unique_ptr<LossRecovery> recovery;  // NewReno, for peers without SACK
     // With SACK: the scoreboard, RACK loss detection (RFC 8985) and recovery paced by PRR
     // (RFC 6937) replace duplicate-ACK counting.
-    std::deque<TxSeg> txq;             // by sequence, from SND.UNA
-    bool sack_recovery = false;        // in SACK-based loss recovery
-    SeqNum recovery_point;             // recovery ends when SND.UNA reaches it (RFC 6675)
-    std::uint32_t prr_delivered = 0;   // bytes delivered to the peer during recovery
-    std::uint32_t prr_out = 0;         // bytes sent during recovery
-    std::uint32_t recover_fs = 0;      // flight size when recovery began
-    std::uint32_t prr_allow = 0;       // bytes the current ACK lets out (PRR sndcnt)
-    Instant rack_xmit{};               // RACK.xmit_ts: send time of the newest delivered segment
-    SeqNum rack_end;                   // RACK.end_seq
-    Duration rack_rtt{};               // RACK.rtt
-    SeqNum rack_fack;                  // highest sequence delivered (RACK.fack)
-    bool rack_reord = false;           // reordering seen (RACK.reord)
-    Instant reo_at = kNever;           // RACK reordering timer
+    std::deque<TxSeg> txq;            // by sequence, from SND.UNA
+    bool sack_recovery = false;       // in SACK-based loss recovery
+    SeqNum recovery_point;            // recovery ends when SND.UNA reaches it (RFC 6675)
+    std::uint32_t prr_delivered = 0;  // bytes delivered to the peer during recovery
+    std::uint32_t prr_out = 0;        // bytes sent during recovery
+    std::uint32_t recover_fs = 0;     // flight size when recovery began
+    std::uint32_t prr_allow = 0;      // bytes the current ACK lets out (PRR sndcnt)
+    Instant rack_xmit{};              // RACK.xmit_ts: send time of the newest delivered segment
+    SeqNum rack_end;                  // RACK.end_seq
+    Duration rack_rtt{};              // RACK.rtt
+    SeqNum rack_fack;                 // highest sequence delivered (RACK.fack)
+    bool rack_reord = false;          // reordering seen (RACK.reord)
+    Instant reo_at = kNever;          // RACK reordering timer
 
     // --- ACK generation -------------------------------------------------------------------------
     bool ack_now = false;             // an ACK must go out on the next output
@@ -169,7 +169,7 @@ struct Connection {
     std::uint32_t syn_data = 0;      // data bytes the SYN carried
     bool syn_data_acked = false;     // ... and the SYN-ACK acknowledged them
     bool read_shutdown = false;      // shutdown(SHUT_RD)
-    bool orphan = false;              // the application closed it; it lives on to finish
+    bool orphan = false;             // the application closed it; it lives on to finish
     bool accepted = false;
     bool keepalive = false;
     std::optional<Duration> linger;  // SO_LINGER with this timeout (0: abort on close)

@@ -26,8 +26,8 @@ namespace ustack::tcp {
 
 namespace {
 
-// Initial ssthresh is "arbitrarily high" (RFC 5681 3.1): slow start runs until the first loss.
-constexpr std::uint32_t kInfiniteSsthresh = UINT32_MAX;
+using cc::kInfiniteSsthresh;
+using cc::saturate;
 
 // RFC 9438 4.6: beta_cubic = 0.7, kept as a fraction so that ssthresh and W_max come out as
 // exact byte counts (0.7 has no exact binary form: 11000 * 0.7 would truncate to 7699).
@@ -63,24 +63,12 @@ class Cubic final : public CongestionControl {
         if (acked_bytes == 0) return;
         // New data got through: a later timeout is a new congestion event (see on_rto).
         reduced_ = false;
-        std::uint64_t acked = acked_bytes;
-        if (cwnd_ < ssthresh_) {
-            // RFC 5681 3.1 slow start, counting bytes (RFC 3465), at most L * SMSS per ACK when
-            // a limit is configured (RFC 3465 2.2 suggests L = 2; Linux has none). RFC 9438 4.10
-            // keeps Reno's slow start (HyStart++ is optional and not done here).
-            const std::uint64_t grow =
-                ack_limit_ == 0 ? acked
-                                : std::min<std::uint64_t>(acked, std::uint64_t{ack_limit_} * mss_);
-            const std::uint64_t room = ssthresh_ - cwnd_;
-            if (grow < room) {
-                cwnd_ += static_cast<std::uint32_t>(grow);
-                return;
-            }
-            // Reaching ssthresh: congestion avoidance starts now, and the bytes beyond ssthresh
-            // count towards it.
-            cwnd_ = ssthresh_;
-            acked -= std::min(acked, room);
-        }
+        // RFC 9438 4.10 keeps Reno's slow start (HyStart++ is optional and not done here).
+        // Reaching ssthresh, congestion avoidance starts now, and the bytes beyond ssthresh
+        // count towards it.
+        const auto rest = cc::slow_start(cwnd_, ssthresh_, acked_bytes, ack_limit_, mss_);
+        if (!rest) return;
+        const std::uint64_t acked = *rest;
         if (!in_epoch_) start_epoch(now);
         if (acked > 0) congestion_avoidance(acked, now);
     }
@@ -101,9 +89,7 @@ class Cubic final : public CongestionControl {
         // RFC 6582 3.2 step 3, first option: deflate to min(ssthresh, max(FlightSize, SMSS) +
         // SMSS), which avoids a burst when little is in flight. Congestion avoidance (and the
         // cubic epoch) starts at the next ACK, from this window.
-        const std::uint64_t flight_based =
-            std::uint64_t{std::max(bytes_in_flight, mss_)} + std::uint64_t{mss_};
-        cwnd_ = saturate(std::min<std::uint64_t>(ssthresh_, flight_based));
+        cwnd_ = cc::deflated_cwnd(ssthresh_, bytes_in_flight, mss_);
         reduced_ = false;
         in_epoch_ = false;
         growth_ = 0;
@@ -137,9 +123,6 @@ class Cubic final : public CongestionControl {
     }
 
   private:
-    static std::uint32_t saturate(std::uint64_t v) {
-        return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, UINT32_MAX));
-    }
     static std::uint32_t saturate_real(double v) {
         if (!(v > 0)) return 0;
         return v >= double(UINT32_MAX) ? UINT32_MAX : static_cast<std::uint32_t>(v);

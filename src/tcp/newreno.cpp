@@ -12,8 +12,9 @@ namespace ustack::tcp {
 
 namespace {
 
-// Initial ssthresh is "arbitrarily high" (RFC 5681 3.1): slow start runs until the first loss.
-constexpr std::uint32_t kInfiniteSsthresh = UINT32_MAX;
+using cc::kInfiniteSsthresh;
+using cc::saturate;
+
 class NewReno final : public CongestionControl {
   public:
     explicit NewReno(std::uint32_t ack_limit) : ack_limit_(ack_limit) {}
@@ -29,22 +30,11 @@ class NewReno final : public CongestionControl {
 
     void on_ack(std::uint32_t acked_bytes, std::uint32_t /*bytes_in_flight*/,
                 Instant /*now*/) override {
-        std::uint64_t acked = acked_bytes;
-        if (cwnd_ < ssthresh_) {
-            // RFC 5681 3.1 slow start, counting bytes (RFC 3465), at most L * SMSS per ACK when
-            // a limit is configured (RFC 3465 2.2 suggests L = 2; Linux has none).
-            const std::uint64_t grow =
-                ack_limit_ == 0 ? acked
-                                : std::min<std::uint64_t>(acked, std::uint64_t{ack_limit_} * mss_);
-            const std::uint64_t room = ssthresh_ - cwnd_;
-            if (grow < room) {
-                cwnd_ += static_cast<std::uint32_t>(grow);
-                return;
-            }
-            // Reaching ssthresh: the bytes beyond it count towards congestion avoidance.
-            cwnd_ = ssthresh_;
-            acked -= std::min(acked, room);
-        }
+        // Slow start; reaching ssthresh, the bytes beyond it count towards congestion
+        // avoidance.
+        const auto rest = cc::slow_start(cwnd_, ssthresh_, acked_bytes, ack_limit_, mss_);
+        if (!rest) return;
+        const std::uint64_t acked = *rest;
         // RFC 5681 3.1 congestion avoidance, as RFC 3465 2.1 byte counting: one SMSS more for
         // each cwnd's worth of acknowledged bytes, i.e. about one SMSS per round trip.
         acked_in_ca_ += acked;
@@ -64,11 +54,7 @@ class NewReno final : public CongestionControl {
     }
 
     void on_exit_recovery(std::uint32_t bytes_in_flight) override {
-        // RFC 6582 3.2 step 3, first option: deflate to min(ssthresh, max(FlightSize, SMSS) +
-        // SMSS), which avoids a burst when little is in flight.
-        const std::uint64_t flight_based =
-            std::uint64_t{std::max(bytes_in_flight, mss_)} + std::uint64_t{mss_};
-        cwnd_ = saturate(std::min<std::uint64_t>(ssthresh_, flight_based));
+        cwnd_ = cc::deflated_cwnd(ssthresh_, bytes_in_flight, mss_);
         acked_in_ca_ = 0;
     }
 
@@ -84,10 +70,6 @@ class NewReno final : public CongestionControl {
     void set_mss(std::uint32_t mss) override { mss_ = std::max<std::uint32_t>(mss, 1); }
 
   private:
-    static std::uint32_t saturate(std::uint64_t v) {
-        return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, UINT32_MAX));
-    }
-
     // RFC 5681 3.1 equation 4: ssthresh = max(FlightSize / 2, 2 * SMSS).
     std::uint32_t reduced_ssthresh(std::uint32_t flight) const {
         return saturate(std::max<std::uint64_t>(flight / 2, 2ull * mss_));

@@ -286,8 +286,8 @@ void TcpLayer::on_syn_sent_segment(Connection& c, const SegmentIn& in, Instant n
             // Data the SYN carried: what the SYN-ACK acknowledges is done; the rest (the peer
             // took only the SYN, RFC 7413 4.2.2) goes again at once after the handshake.
             const auto acked = static_cast<std::uint32_t>(in.ack - (c.iss + 1));
-            const auto data_acked = std::min<std::uint32_t>(
-                acked, static_cast<std::uint32_t>(c.sndbuf.size()));
+            const auto data_acked =
+                std::min<std::uint32_t>(acked, static_cast<std::uint32_t>(c.sndbuf.size()));
             c.sndbuf.consume(data_acked);
             c.bytes_acked += data_acked;
             c.syn_data_acked = acked >= c.syn_data;

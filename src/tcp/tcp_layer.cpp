@@ -324,7 +324,7 @@ Result<ConnId, std::errc> TcpLayer::connect(TcpEndpoint remote, TcpEndpoint loca
     if (user_mss != 0) c.mss = std::min(c.mss, user_mss);
     set_state(c, State::kSynSent, now);
     ++counters_.active_opens;
-    if (fastopen && (tc_.fastopen & 1u)) {
+    if (fastopen && tc_.fastopen_client()) {
         if (auto it = fastopen_cache_.find(remote.addr.value); it != fastopen_cache_.end()) {
             // RFC 7413 3: with a cookie, the SYN waits for data to carry.
             c.fastopen_syn = it->second.cookie;
@@ -535,8 +535,8 @@ std::uint32_t TcpLayer::poll(ConnId id) const {
     if (c->fin_received && c->fin_queued) ev |= events::kHangup;
     if (c->fin_received) ev |= events::kReadHangup;
     // A deferred Fast Open connect waits for data: writable (Linux: tcp_poll, defer_connect).
-    const bool can_write = c->state == State::kEstablished || c->state == State::kCloseWait ||
-                           c->fastopen_deferred;
+    const bool can_write =
+        c->state == State::kEstablished || c->state == State::kCloseWait || c->fastopen_deferred;
     // Writable when a third of the buffer is free (Linux: sk_stream_wspace >= min_wspace), and,
     // with TCP_NOTSENT_LOWAT, while fewer bytes than that wait unsent.
     if (can_write && !c->fin_queued && c->sndbuf.free_space() >= c->sndbuf.capacity() / 3 &&

@@ -143,6 +143,10 @@ class TcpLayer : public net::Transport {
     std::uint32_t receive_window(Connection& c) const;
     std::uint32_t send_window(const Connection& c) const;
     std::uint32_t segment_size(const Connection& c) const;
+    // Largest TSO super-segment: whole segments in a 64 KiB IP datagram with full headers.
+    static std::uint32_t tso_max_len(std::uint32_t seg_size) {
+        return (65535u - 20u - 60u) / seg_size * seg_size;
+    }
     bool corked(const Connection& c) const;
     bool may_send_short(const Connection& c, std::size_t len, bool last,
                         std::uint32_t in_flight) const;
@@ -163,8 +167,11 @@ class TcpLayer : public net::Transport {
     std::uint32_t sack_pipe(const Connection& c) const;
     void sack_enter_recovery(Connection& c, std::uint32_t flight, Instant now);
     void prr_update(Connection& c, std::uint32_t delivered);
-    std::uint32_t sack_ack(Connection& c, const SegmentIn& in, std::uint32_t flight_before,
-                           std::uint32_t data_acked, Instant now);
+    void sack_ack(Connection& c, const SegmentIn& in, std::uint32_t flight_before,
+                  std::uint32_t data_acked, Instant now);
+    void sack_charge(Connection& c, std::uint32_t& budget, std::uint32_t len);
+    template <typename Fn>
+    void txq_each_in(Connection& c, SeqNum start, SeqNum end, Fn fn);
     void retransmit_lost(Connection& c, std::uint32_t& budget, const net::RouteInfo* route,
                          Instant now);
     void on_reo_timeout(Connection& c, Instant now);

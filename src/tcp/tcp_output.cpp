@@ -299,8 +299,7 @@ void TcpLayer::output(Connection& c, Instant now) {
     const bool tso = rt && rt->tso;
     // Output only runs between inputs, so the SACK blocks (and the segment size) hold still.
     const std::uint32_t seg_size = segment_size(c);
-    // Largest super-segment: whole segments in a 64 KiB IP datagram with full headers.
-    const std::size_t tso_max = tso ? (65535u - 20u - 60u) / seg_size * seg_size : seg_size;
+    const std::size_t tso_max = tso ? tso_max_len(seg_size) : seg_size;
     // With SACK, congestion control's allowance is counted against the pipe (RFC 6675: SACKed
     // and lost segments are not in flight) and, in recovery, set by PRR; lost segments go
     // first.
@@ -383,15 +382,9 @@ void TcpLayer::output(Connection& c, Instant now) {
             const auto offset = static_cast<std::size_t>(c.snd_nxt - c.snd_una);
             send_segment(c, c.snd_nxt, offset, len, flags, now, rt ? &*rt : nullptr);
             if (c.sack_ok) {
-                txq_sent(c, c.snd_nxt, static_cast<std::uint32_t>(len), flags, retransmission,
-                         now);
-                const std::uint32_t used =
-                    static_cast<std::uint32_t>(len) + ((flags & kFin) ? 1u : 0u);
-                budget -= std::min(budget, used);
-                if (c.sack_recovery) {
-                    c.prr_out += used;
-                    c.prr_allow -= std::min(c.prr_allow, used);
-                }
+                txq_sent(c, c.snd_nxt, static_cast<std::uint32_t>(len), flags, retransmission, now);
+                sack_charge(c, budget,
+                            static_cast<std::uint32_t>(len) + ((flags & kFin) ? 1u : 0u));
             }
             if (retransmission) {
                 ++c.total_retrans;

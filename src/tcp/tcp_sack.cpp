@@ -16,8 +16,6 @@ bool sent_after(Instant t1, SeqNum end1, Instant t2, SeqNum end2) {
     return t1 > t2 || (t1 == t2 && end1 > end2);
 }
 
-constexpr std::uint32_t kDupThresh = 3;  // RFC 6675 / RFC 8985 DupThresh
-
 }  // namespace
 
 // A segment left the stack: appended to the scoreboard (only new data, or what a timeout
@@ -34,12 +32,11 @@ void TcpLayer::txq_sent(Connection& c, SeqNum start, std::uint32_t len, std::uin
     s.fin = (flags & kFin) != 0;
     if (s.end == s.start) return;
     if (!c.txq.empty() && c.txq.back().end > s.start) {
-        // Overlaps what the scoreboard holds (a resend the scoreboard did not ask for): the
-        // entries it covers are sent again now.
+        // Overlaps what the scoreboard holds (a resend it did not ask for): the entries it
+        // covers are sent again now; only what lies beyond them is new.
         txq_resent(c, s.start, s.end, now);
         if (c.txq.back().end >= s.end) return;
         s.start = c.txq.back().end;
-        s.psh = s.psh && s.start < s.end;
     }
     c.txq.push_back(s);
 }
@@ -61,19 +58,28 @@ void TcpLayer::txq_split(Connection& c, SeqNum at) {
     }
 }
 
-// [start, end) was resent outside retransmit_lost() (fast retransmit of the head after a PMTU
-// drop): those entries are in flight again, retransmitted.
-void TcpLayer::txq_resent(Connection& c, SeqNum start, SeqNum end, Instant now) {
+// Calls fn on each entry within [start, end), split first so that entries begin and end at
+// the range's edges.
+template <typename Fn>
+void TcpLayer::txq_each_in(Connection& c, SeqNum start, SeqNum end, Fn fn) {
     txq_split(c, start);
     txq_split(c, end);
     for (TxSeg& s : c.txq) {
         if (s.end <= start) continue;
         if (s.start >= end) break;
-        if (s.sacked) continue;
+        fn(s);
+    }
+}
+
+// [start, end) was resent outside retransmit_lost() (fast retransmit of the head after a PMTU
+// drop): those entries are in flight again, retransmitted.
+void TcpLayer::txq_resent(Connection& c, SeqNum start, SeqNum end, Instant now) {
+    txq_each_in(c, start, end, [&](TxSeg& s) {
+        if (s.sacked) return;
         s.lost = false;
         s.retrans = true;
         s.xmit = now;
-    }
+    });
 }
 
 // RFC 8985 6.2 step 2: RACK learns from each newly delivered segment its RTT and whether it was
@@ -131,17 +137,13 @@ std::uint32_t TcpLayer::scoreboard_ack(Connection& c, const wire::TcpOptions& o,
         // D-SACK (RFC 2883: below SND.UNA) and blocks beyond what was sent tell no new holdings.
         if (right <= c.snd_una || right > c.snd_max || left >= right) continue;
         if (left < c.snd_una) left = c.snd_una;
-        txq_split(c, left);
-        txq_split(c, right);
-        for (TxSeg& s : c.txq) {
-            if (s.end <= left) continue;
-            if (s.start >= right) break;
-            if (s.sacked) continue;
+        txq_each_in(c, left, right, [&](TxSeg& s) {
+            if (s.sacked) return;
             s.sacked = true;
             s.lost = false;
             delivered += s.len();
             rack_delivered(c, s, now);
-        }
+        });
     }
     return delivered;
 }
@@ -156,7 +158,7 @@ Duration TcpLayer::rack_reo_wnd(const Connection& c) const {
         const std::uint32_t mss = std::max<std::uint32_t>(c.mss, 1);
         for (const TxSeg& s : c.txq)
             if (s.sacked) sacked += (s.len() + mss - 1) / mss;
-        if (sacked >= kDupThresh) return Duration{0};
+        if (sacked >= tc_.reordering) return Duration{0};
     }
     return std::min(c.rtt.min_rtt() / 4, c.rtt.srtt());
 }
@@ -219,16 +221,15 @@ void TcpLayer::prr_update(Connection& c, std::uint32_t delivered) {
     } else {
         const std::int64_t owed = std::max<std::int64_t>(
             static_cast<std::int64_t>(c.prr_delivered) - c.prr_out, delivered);
-        sndcnt = std::min<std::int64_t>(static_cast<std::int64_t>(ssthresh - pipe),
-                                        owed + c.mss);
+        sndcnt = std::min<std::int64_t>(static_cast<std::int64_t>(ssthresh - pipe), owed + c.mss);
     }
     c.prr_allow = static_cast<std::uint32_t>(std::clamp<std::int64_t>(sndcnt, 0, UINT32_MAX));
 }
 
 // An acceptable ACK on a SACK connection (SND.UNA already moved): scoreboard, loss detection,
-// recovery. Returns the bytes delivered.
-std::uint32_t TcpLayer::sack_ack(Connection& c, const SegmentIn& in, std::uint32_t flight_before,
-                                 std::uint32_t data_acked, Instant now) {
+// recovery.
+void TcpLayer::sack_ack(Connection& c, const SegmentIn& in, std::uint32_t flight_before,
+                        std::uint32_t data_acked, Instant now) {
     const std::uint32_t delivered = scoreboard_ack(c, in.seg.options, now);
     if (c.sack_recovery && c.snd_una >= c.recovery_point) {
         // RFC 6675 5: everything outstanding when recovery began is acknowledged.
@@ -245,7 +246,6 @@ std::uint32_t TcpLayer::sack_ack(Connection& c, const SegmentIn& in, std::uint32
     } else if (data_acked > 0) {
         c.cc->on_ack(data_acked, flight_before, now);
     }
-    return delivered;
 }
 
 // Resends lost segments in sequence order while the budget (PRR's allowance in recovery,
@@ -256,8 +256,7 @@ void TcpLayer::retransmit_lost(Connection& c, std::uint32_t& budget, const net::
                                Instant now) {
     using namespace wire::tcp_flags;
     const std::uint32_t seg_size = segment_size(c);
-    const std::uint32_t limit =
-        route && route->tso ? (65535u - 20u - 60u) / seg_size * seg_size : seg_size;
+    const std::uint32_t limit = route && route->tso ? tso_max_len(seg_size) : seg_size;
     for (std::size_t i = 0; i < c.txq.size(); ++i) {
         if (!c.txq[i].lost) continue;
         const bool first = c.sack_recovery && c.prr_out == 0;
@@ -276,16 +275,21 @@ void TcpLayer::retransmit_lost(Connection& c, std::uint32_t& budget, const net::
         s.lost = false;
         s.retrans = true;
         s.xmit = now;
-        budget -= std::min(budget, len);
-        if (c.sack_recovery) {
-            c.prr_out += len;
-            c.prr_allow -= std::min(c.prr_allow, len);
-        }
+        sack_charge(c, budget, len);
         if (c.rtt_timing && c.rtt_seq < s.end) c.rtt_timing = false;  // Karn
         ++c.total_retrans;
         ++counters_.retrans_segs;
         c.bytes_retrans += data;
         arm_rto(c, now);
+    }
+}
+
+// Sequence space just sent comes off the congestion allowance (and, in recovery, off PRR's).
+void TcpLayer::sack_charge(Connection& c, std::uint32_t& budget, std::uint32_t len) {
+    budget -= std::min(budget, len);
+    if (c.sack_recovery) {
+        c.prr_out += len;
+        c.prr_allow -= std::min(c.prr_allow, len);
     }
 }
 

@@ -56,8 +56,8 @@ bool parse_options_into(ByteSpan opts, TcpOptions& o) {
             }
             case tcp_opt::kFastOpen: {
                 const std::size_t n = len - 2u;
-                if (n == 0 || (n >= kTcpFastOpenCookieMin && n <= kTcpFastOpenCookieMax &&
-                               n % 2 == 0)) {
+                if (n == 0 ||
+                    (n >= kTcpFastOpenCookieMin && n <= kTcpFastOpenCookieMax && n % 2 == 0)) {
                     FastOpenCookie c;
                     c.len = static_cast<std::uint8_t>(n);
                     std::copy_n(v, n, c.bytes.begin());
@@ -216,7 +216,8 @@ std::size_t write_tcp_options(MutableByteSpan out, const TcpOptions& o, TcpOptio
             put8(static_cast<std::uint8_t>(2 + o.fastopen->len));
             std::copy_n(o.fastopen->bytes.begin(), o.fastopen->len, p + i);
             i += o.fastopen->len;
-            while (i < end) put8(tcp_opt::kNop);
+            while (i < end)
+                put8(tcp_opt::kNop);
         }
     } else if (o.timestamps) {
         put8(tcp_opt::kNop);

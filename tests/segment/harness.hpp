@@ -155,9 +155,11 @@ struct TcpHarness : ::testing::Test {
     }
 
     // Passive open without timestamps/SACK/WS to keep sequence arithmetic plain. Returns the
-    // accepted socket; our ISS in *iss.
+    // accepted socket; our ISS in *iss. handshake_rtt: time between SYN-ACK and ACK (the first
+    // RTT sample).
     SocketId established_passive(std::uint32_t peer_isn, std::uint32_t* iss,
-                                 wire::TcpOptions opts = syn_opts(1460, std::nullopt, false)) {
+                                 wire::TcpOptions opts = syn_opts(1460, std::nullopt, false),
+                                 Duration handshake_rtt = {}) {
         auto l = stack->tcp_listen(Endpoint{{}, our_port}, 16);
         EXPECT_TRUE(l);
         listener = *l;
@@ -166,6 +168,7 @@ struct TcpHarness : ::testing::Test {
         EXPECT_EQ(synack.flags, S | A);
         EXPECT_EQ(synack.ack, peer_isn + 1);
         *iss = synack.seq;
+        if (handshake_rtt > Duration{0}) advance(handshake_rtt);
         inject(A, peer_isn + 1, synack.seq + 1, 65535);
         nothing();
         auto c = stack->tcp_accept(listener);
@@ -174,6 +177,16 @@ struct TcpHarness : ::testing::Test {
     }
 
     SocketId listener = 0;
+};
+
+// With one connection passively opened (peer ISN 5000): the socket `c`, our ISS in `iss`.
+struct ConnectedHarness : TcpHarness {
+    std::uint32_t iss = 0;
+    SocketId c = 0;
+    void open(wire::TcpOptions o = syn_opts(1460, std::nullopt, false),
+              Duration handshake_rtt = {}) {
+        c = established_passive(5000, &iss, o, handshake_rtt);
+    }
 };
 
 inline std::vector<std::byte> bytes(std::string_view s) {

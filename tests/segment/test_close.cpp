@@ -6,13 +6,11 @@ using namespace ustack;
 using namespace ustack::testing;
 using tcp::State;
 
-class Close : public TcpHarness {
+class Close : public ConnectedHarness {
   protected:
-    std::uint32_t iss = 0;
-    SocketId c = 0;
     void SetUp() override {
-        TcpHarness::SetUp();
-        c = established_passive(5000, &iss);
+        ConnectedHarness::SetUp();
+        open();
     }
     State state() { return stack->tcp_info(c)->state; }
 };

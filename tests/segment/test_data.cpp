@@ -7,13 +7,8 @@ using namespace ustack;
 using namespace ustack::testing;
 using tcp::State;
 
-class Data : public TcpHarness {
+class Data : public ConnectedHarness {
   protected:
-    std::uint32_t iss = 0;
-    SocketId c = 0;
-    void open(wire::TcpOptions o = syn_opts(1460, std::nullopt, false)) {
-        c = established_passive(5000, &iss, o);
-    }
     std::vector<std::byte> read_all() {
         std::vector<std::byte> out, buf(65536);
         while (auto r = stack->tcp_recv(c, buf)) {

@@ -20,7 +20,7 @@ wire::FastOpenCookie cookie_of(std::initializer_list<unsigned> b) {
 }  // namespace
 
 class FastOpen : public TcpHarness {
-protected:
+  protected:
     void SetUp() override {
         cfg.tcp.timestamps = false;  // plain sequence arithmetic and option sizes
         start();
@@ -42,6 +42,19 @@ protected:
         EXPECT_EQ(ack.flags, A);
         stack->tcp_abort(*c);
         sent();  // the reset
+        return syn;
+    }
+
+    // With a cookie cached: a Fast Open connect and a write of msg, whose SYN (with the data)
+    // it returns; the socket in *c.
+    Seg write_syn(SocketId* c, const std::vector<std::byte>& msg) {
+        auto r = stack->tcp_connect(Endpoint{peer, 80}, {}, 0, true);
+        EXPECT_TRUE(r);
+        *c = r ? *r : 0;
+        EXPECT_TRUE(stack->tcp_send(*c, msg));
+        Seg syn = one();
+        our_port = syn.sport;
+        EXPECT_EQ(syn.data, msg);
         return syn;
     }
 };
@@ -103,13 +116,9 @@ TEST_F(FastOpen, CachedCookieDefersTheSynUntilTheFirstWriteWhichItCarries) {
 
 TEST_F(FastOpen, DataThePeerDidNotTakeWithTheSynIsResentAtOnce) {
     learn(cookie_of({9, 8, 7, 6}));
-    auto c = stack->tcp_connect(Endpoint{peer, 80}, {}, 0, true);
-    ASSERT_TRUE(c);
     const auto msg = bytes("hello, fast open");
-    ASSERT_TRUE(stack->tcp_send(*c, msg));
-    Seg syn = one();
-    our_port = syn.sport;
-    ASSERT_EQ(syn.data, msg);
+    SocketId c = 0;
+    Seg syn = write_syn(&c, msg);
 
     // The SYN-ACK acknowledges the SYN alone (a server that refused the cookie): the data goes
     // again at once, and that segment is the handshake's ACK (as Linux: no bare ACK first).
@@ -120,10 +129,10 @@ TEST_F(FastOpen, DataThePeerDidNotTakeWithTheSynIsResentAtOnce) {
     EXPECT_EQ(d.ack, 9001u);
     EXPECT_EQ(d.data, msg);
     EXPECT_EQ(stack->counters().tcp.fastopen_active_fail, 1u);
-    EXPECT_FALSE(stack->tcp_info(*c)->syn_data_acked);
+    EXPECT_FALSE(stack->tcp_info(c)->syn_data_acked);
 
     inject(A, 9001, syn.seq + 1 + static_cast<std::uint32_t>(msg.size()), 65535);
-    EXPECT_EQ(stack->tcp_info(*c)->bytes_acked, msg.size());
+    EXPECT_EQ(stack->tcp_info(c)->bytes_acked, msg.size());
 }
 
 TEST_F(FastOpen, SynDataIsBoundedByTheMssThePeerOfferedWithTheCookie) {
@@ -141,12 +150,9 @@ TEST_F(FastOpen, SynDataIsBoundedByTheMssThePeerOfferedWithTheCookie) {
 
 TEST_F(FastOpen, RetransmittedSynIsAPlainOneAndTheDataFollowsTheHandshake) {
     learn(cookie_of({1, 1, 2, 2}));
-    auto c = stack->tcp_connect(Endpoint{peer, 80}, {}, 0, true);
-    ASSERT_TRUE(c);
     const auto msg = bytes("lost");
-    ASSERT_TRUE(stack->tcp_send(*c, msg));
-    Seg syn = one();
-    our_port = syn.sport;
+    SocketId c = 0;
+    Seg syn = write_syn(&c, msg);
     advance(std::chrono::milliseconds(1000));  // the initial RTO
     Seg again = one();
     EXPECT_EQ(again.flags, S);

@@ -5,12 +5,9 @@
 
 using namespace ustack;
 using namespace ustack::testing;
-using tcp::State;
 
-class SackRecovery : public TcpHarness {
+class SackRecovery : public ConnectedHarness {
   protected:
-    std::uint32_t iss = 0;
-    SocketId c = 0;
     void SetUp() override {
         cfg.tcp.timestamps = false;
         // NewReno's ssthresh (half the flight) keeps PRR's arithmetic in round numbers.
@@ -18,16 +15,7 @@ class SackRecovery : public TcpHarness {
         start();
         // The peer offers MSS 1000 and SACK; no window scaling. The handshake takes 8 ms: the
         // first RTT sample, and the minimum RTT RACK's reordering window is made of.
-        auto l = stack->tcp_listen(Endpoint{{}, our_port}, 16);
-        ASSERT_TRUE(l);
-        inject(S, 5000, 0, 65535, {}, syn_opts(1000, std::nullopt, true));
-        Seg synack = one();
-        iss = synack.seq;
-        advance(std::chrono::milliseconds(8));
-        inject(A, 5001, iss + 1, 65535);
-        auto a = stack->tcp_accept(*l);
-        ASSERT_TRUE(a);
-        c = *a;
+        open(syn_opts(1000, std::nullopt, true), std::chrono::milliseconds(8));
         ASSERT_TRUE(stack->tcp_info(c)->sack);
     }
     std::uint32_t at(std::uint32_t off) const { return iss + 1 + off; }

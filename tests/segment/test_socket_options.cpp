@@ -7,12 +7,10 @@ using namespace ustack;
 using namespace ustack::testing;
 using tcp::State;
 
-class Options : public TcpHarness {
+class Options : public ConnectedHarness {
   protected:
-    std::uint32_t iss = 0;
-    SocketId c = 0;
     void open(wire::TcpOptions o = syn_opts(1000, std::nullopt, false)) {
-        c = established_passive(5000, &iss, o);
+        ConnectedHarness::open(o);
     }
 };
 

@@ -367,7 +367,8 @@ TEST(WireTcp, FastOpenOptionWrittenLastInSyn) {
     // <mss 1460,nop,nop,sackOK,nop,wscale 8,FO,nop,nop>
     EXPECT_EQ(written_options(o), "020405b4010104020103030822020101");
     o.fastopen->len = 8;
-    for (int i = 0; i < 8; ++i) o.fastopen->bytes[i] = std::byte(0xa0 + i);
+    for (int i = 0; i < 8; ++i)
+        o.fastopen->bytes[i] = std::byte(0xa0 + i);
     o.timestamps = TcpTimestamps{100, 0};
     // <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8,FO a0..a7,nop,nop>
     EXPECT_EQ(written_options(o),
